@@ -1,0 +1,525 @@
+"""What members do in rooms. ``check_*`` functions take untrusted input and check access;
+``do_*`` functions write. Frames reach the channel layer only after the commit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import REVIEW_PERMISSION
+from chat import events
+from chat.models import Membership, Message, Room, Session
+from chat.protocol import (
+    AckFrame,
+    Author,
+    ErrorCode,
+    HandsFrame,
+    HelloFrame,
+    HistoryFrame,
+    Member,
+    MessageFrame,
+    NormsInfo,
+    PresenceFrame,
+    ProtocolError,
+    RoomInfo,
+    TypingFrame,
+    You,
+)
+from chat.state import PRESENCE_TTL, PresenceEntry, room_state
+from moderation.models import Sanction
+
+SUPERVISOR = "supervisor"
+
+
+class RoomAccessError(Exception):
+    """The room does not exist or the user may not enter it: one error for both."""
+
+
+@dataclass(frozen=True)
+class RoomAccess:
+    """Who is in which room, as checked when the socket opened."""
+
+    user_id: int
+    name: str
+    room_id: int
+    role: str  # peer | moderator | supervisor
+
+    @property
+    def moderates(self) -> bool:
+        return self.role in (Membership.Role.MODERATOR, SUPERVISOR)
+
+
+def limits() -> dict[str, object]:
+    return settings.PEERCHAT
+
+
+# --- entering a room -----------------------------------------------------------------
+
+
+def access_room(user: User, slug: str) -> RoomAccess:
+    """Return the user's access to the room or raise RoomAccessError (missing or not allowed)."""
+    if not user.is_authenticated or not user.is_active:
+        raise RoomAccessError(slug)
+    room = Room.objects.filter(slug=slug).only("id").first()
+    if room is None:
+        raise RoomAccessError(slug)
+    membership = Membership.objects.filter(room=room, user=user).only("role").first()
+    if user.has_perm(REVIEW_PERMISSION):
+        role = SUPERVISOR
+    elif membership is not None:
+        role = membership.role
+    else:
+        raise RoomAccessError(slug)
+    return RoomAccess(user_id=user.pk, name=user.display_name, room_id=room.pk, role=role)
+
+
+def check_not_banned(access: RoomAccess) -> None:
+    """Raise ProtocolError(banned) when the user is banned from the room."""
+    if access.moderates:
+        return
+    ban = (
+        Sanction.objects.in_force()
+        .filter(room_id=access.room_id, user_id=access.user_id, kind=Sanction.Kind.BAN)
+        .order_by("-created")
+        .first()
+    )
+    if ban is not None:
+        raise ProtocolError(
+            ErrorCode.BANNED,
+            "You are banned from this room" + (" until the time given." if ban.until else "."),
+            until=ban.until,
+        )
+
+
+def message_frame(message: Message, *, with_status: bool = False) -> MessageFrame:
+    """Build the frame that shows one message."""
+    author = message.author
+    return MessageFrame(
+        id=message.pk,
+        seq=message.seq,
+        client_id=str(message.client_id),
+        author=Author(
+            id=author.pk if author else None,
+            name=author.display_name if author else "former member",
+        ),
+        body=message.body,
+        created=message.created,
+        status=message.status if with_status else None,
+    )
+
+
+def session_info(session: Session | None) -> dict[str, object] | None:
+    if session is None:
+        return None
+    return {
+        "id": session.pk,
+        "mode": session.mode,
+        "opened_at": session.opened_at.isoformat(),
+        "in_person_count": session.in_person_count,
+    }
+
+
+def _muted_until(access: RoomAccess) -> datetime | None:
+    if access.moderates:
+        return None
+    mute = (
+        Sanction.objects.in_force()
+        .filter(room_id=access.room_id, user_id=access.user_id, kind=Sanction.Kind.MUTE)
+        .order_by("-created")
+        .first()
+    )
+    if mute is None:
+        return None
+    # A mute with no end is shown as lasting a year; the member can still read.
+    return mute.until or timezone.now() + timedelta(days=365)
+
+
+def build_hello(access: RoomAccess, members: list[Member], hands: list[Member]) -> HelloFrame:
+    """Build the `hello` frame for a socket that just entered the room."""
+    room = Room.objects.select_related("pinned_message__author").get(pk=access.room_id)
+    membership = Membership.objects.filter(room=room, user_id=access.user_id).first()
+    accepted = access.moderates or (
+        membership is not None and membership.norms_version_accepted >= room.norms_version
+    )
+    count = int(settings.PEERCHAT["HELLO_MESSAGES"])
+    recent = list(
+        Message.objects.filter(room=room, status=Message.Status.VISIBLE)
+        .select_related("author")
+        .order_by("-seq")[:count]
+    )
+    recent.reverse()
+    pinned = room.pinned_message
+    return HelloFrame(
+        room=RoomInfo(
+            slug=room.slug,
+            name=room.name,
+            description=room.description,
+            language=room.language,
+            kind=room.kind,
+            locked=room.locked,
+            slow_mode_seconds=room.slow_mode_seconds,
+            session=session_info(open_session(room)),
+            pinned=message_frame(pinned)
+            if pinned and pinned.status == Message.Status.VISIBLE
+            else None,
+        ),
+        you=You(
+            id=access.user_id,
+            name=access.name,
+            role=access.role,
+            muted_until=_muted_until(access),
+        ),
+        norms=NormsInfo(version=room.norms_version, text=room.norms_text, accepted=accepted),
+        members=members,
+        hands=hands,
+        messages=[message_frame(m) for m in recent],
+        last_seq=room.last_seq,
+    )
+
+
+# --- norms ---------------------------------------------------------------------------
+
+
+def check_accept_norms(access: RoomAccess, version: int) -> int:
+    """Record that the member accepted the room's current norms; return that version."""
+    room = Room.objects.only("norms_version").get(pk=access.room_id)
+    if version != room.norms_version:
+        raise ProtocolError(
+            ErrorCode.NORMS_OUTDATED,
+            f"The room's norms are at version {room.norms_version}; read and accept that one.",
+        )
+    Membership.objects.filter(room_id=access.room_id, user_id=access.user_id).update(
+        norms_version_accepted=version
+    )
+    return version
+
+
+# --- sending -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ack: AckFrame
+
+
+def open_session(room: Room) -> Session | None:
+    return Session.objects.filter(room=room, closed_at__isnull=True).first()
+
+
+def _check_body(body: str, client_id: str) -> str:
+    text = body.strip()
+    if not text:
+        raise ProtocolError(ErrorCode.BODY_EMPTY, "A message needs some text.", ref=client_id)
+    limit = int(settings.PEERCHAT["MAX_BODY_CHARS"])
+    if len(text) > limit:
+        raise ProtocolError(
+            ErrorCode.BODY_TOO_LONG,
+            f"A message may have at most {limit} characters; this one has {len(text)}.",
+            ref=client_id,
+        )
+    return text
+
+
+def _earlier_send(user_id: int, client_id: uuid.UUID, body: str) -> AckFrame | None:
+    """Return the first ack of a retried send, or None if this client_id is new."""
+    earlier = Message.objects.filter(author_id=user_id, client_id=client_id).first()
+    if earlier is None:
+        return None
+    if earlier.body != body:
+        raise ProtocolError(
+            ErrorCode.DUPLICATE_CLIENT_ID,
+            "This client_id was already used for a different message; make a new one.",
+            ref=str(client_id),
+        )
+    return AckFrame(client_id=str(client_id), id=earlier.pk, seq=earlier.seq, status=earlier.status)
+
+
+def _check_may_post(
+    access: RoomAccess, room: Room, membership: Membership | None, ref: str
+) -> None:
+    """Raise the ProtocolError that says why the member may not post now, if any."""
+    if access.moderates:
+        return
+    if membership is None:
+        raise ProtocolError(
+            ErrorCode.FORBIDDEN, "You are no longer a member of this room.", ref=ref
+        )
+    if membership.norms_version_accepted < room.norms_version:
+        raise ProtocolError(
+            ErrorCode.NORMS_REQUIRED,
+            "Read and accept the room's norms before you post.",
+            ref=ref,
+        )
+    sanctions = list(
+        Sanction.objects.in_force().filter(room=room, user_id=access.user_id).order_by("-created")
+    )
+    for sanction in sanctions:
+        if sanction.kind == Sanction.Kind.BAN:
+            raise ProtocolError(ErrorCode.BANNED, "You are banned from this room.", ref=ref)
+    for sanction in sanctions:
+        if sanction.kind == Sanction.Kind.MUTE:
+            raise ProtocolError(
+                ErrorCode.MUTED,
+                "A moderator muted you"
+                + (f": {sanction.reason}" if sanction.reason else "")
+                + ". You can read along and post again when the mute ends.",
+                ref=ref,
+                until=sanction.until,
+            )
+    if room.locked:
+        raise ProtocolError(
+            ErrorCode.LOCKED, "The room is locked; only moderators can post now.", ref=ref
+        )
+    if room.slow_mode_seconds:
+        last = (
+            Message.objects.filter(room=room, author_id=access.user_id)
+            .order_by("-created")
+            .values_list("created", flat=True)
+            .first()
+        )
+        if last is not None:
+            wait = (
+                last + timedelta(seconds=room.slow_mode_seconds) - timezone.now()
+            ).total_seconds()
+            if wait > 0:
+                raise ProtocolError(
+                    ErrorCode.SLOW_MODE,
+                    f"Slow mode is on: one message every {room.slow_mode_seconds} seconds.",
+                    ref=ref,
+                    retry_after=round(wait, 1),
+                )
+
+
+def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> SendResult:
+    """Check and store one message, then (after commit) show it to the room."""
+    ref = str(client_id)
+    text = _check_body(body, ref)
+    earlier = _earlier_send(access.user_id, client_id, text)
+    if earlier is not None:
+        return SendResult(ack=earlier)
+    try:
+        with transaction.atomic():
+            # The room row lock orders messages: seq follows commit order, so a client
+            # that resumes after seq N can never miss a message committed later with a
+            # smaller seq.
+            room = Room.objects.select_for_update().get(pk=access.room_id)
+            membership = Membership.objects.filter(room=room, user_id=access.user_id).first()
+            _check_may_post(access, room, membership, ref)
+            session = open_session(room)
+            if session is None:
+                if room.kind == Room.Kind.SCHEDULED and not access.moderates:
+                    raise ProtocolError(
+                        ErrorCode.ROOM_CLOSED,
+                        "This room meets at set times; a moderator has not opened it yet.",
+                        ref=ref,
+                    )
+                session = Session.objects.create(room=room)
+            message = do_post_message(room, session, access.user_id, client_id, text)
+    except IntegrityError:
+        # A retry of the same client_id raced this one and won; answer with its ack.
+        earlier = _earlier_send(access.user_id, client_id, text)
+        if earlier is None:
+            raise
+        return SendResult(ack=earlier)
+    return SendResult(
+        ack=AckFrame(client_id=ref, id=message.pk, seq=message.seq, status=message.status)
+    )
+
+
+def do_post_message(
+    room: Room, session: Session, author_id: int, client_id: uuid.UUID, text: str
+) -> Message:
+    """Store a visible message with the room's next seq; call inside the room lock."""
+    room.last_seq += 1
+    Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
+    message = Message.objects.create(
+        room=room,
+        session=session,
+        author_id=author_id,
+        client_id=client_id,
+        body=text,
+        seq=room.last_seq,
+        status=Message.Status.VISIBLE,
+    )
+    message = Message.objects.select_related("author").get(pk=message.pk)
+    frame = message_frame(message)
+    transaction.on_commit(lambda: events.publish(events.room_group(room.pk), frame))
+    return message
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def fetch_after(access: RoomAccess, after_seq: int, limit: int = 500) -> list[MessageFrame]:
+    """Return the visible messages with a seq above after_seq, oldest first."""
+    rows = (
+        Message.objects.filter(
+            room_id=access.room_id, status=Message.Status.VISIBLE, seq__gt=after_seq
+        )
+        .select_related("author")
+        .order_by("seq")[:limit]
+    )
+    return [message_frame(m) for m in rows]
+
+
+def last_seq(access: RoomAccess) -> int:
+    return Room.objects.values_list("last_seq", flat=True).get(pk=access.room_id)
+
+
+def fetch_history(access: RoomAccess, before_seq: int, limit: int) -> HistoryFrame:
+    """Return up to `limit` visible messages before before_seq, oldest first."""
+    rows = list(
+        Message.objects.filter(
+            room_id=access.room_id, status=Message.Status.VISIBLE, seq__lt=before_seq
+        )
+        .select_related("author")
+        .order_by("-seq")[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return HistoryFrame(messages=[message_frame(m) for m in rows], has_more=has_more)
+
+
+# --- live state (async: presence, typing, hands) --------------------------------------
+
+
+def _members(entries: dict[str, PresenceEntry]) -> list[Member]:
+    """Fold connections into members: one per user, on a break only if every socket is."""
+    by_user: dict[int, Member] = {}
+    now = time.time()
+    for entry in entries.values():
+        on_break = entry.state == "break" and (entry.until or 0) > now
+        member = Member(
+            id=entry.user_id,
+            name=entry.name,
+            role=entry.role,
+            state="break" if on_break else "here",
+            until=datetime.fromtimestamp(entry.until, tz=UTC) if on_break and entry.until else None,
+        )
+        known = by_user.get(entry.user_id)
+        if known is None or (known.state == "break" and member.state == "here"):
+            by_user[entry.user_id] = member
+    return sorted(by_user.values(), key=lambda m: (m.role != "moderator", m.name.casefold()))
+
+
+async def amembers(room_id: int) -> list[Member]:
+    return _members(await room_state().entries(room_id))
+
+
+async def ahands(room_id: int) -> list[Member]:
+    state = room_state()
+    queue = await state.hands(room_id)
+    names = {m.id: m for m in await amembers(room_id)}
+    return [names[uid] for uid in queue if uid in names]
+
+
+def presence_entry(
+    access: RoomAccess, *, state: str = "here", until: float | None = None
+) -> PresenceEntry:
+    return PresenceEntry(
+        user_id=access.user_id,
+        name=access.name,
+        role=access.role,
+        state=state,
+        until=until,
+        expires=time.time() + PRESENCE_TTL,
+    )
+
+
+async def ajoin_room(access: RoomAccess, channel: str) -> None:
+    """Mark a socket present (after its per-user limit is checked) and tell the room."""
+    state = room_state()
+    entries = await state.entries(access.room_id)
+    mine = sum(1 for e in entries.values() if e.user_id == access.user_id)
+    if mine >= int(settings.PEERCHAT["MAX_SOCKETS_PER_ROOM"]):
+        raise ProtocolError(
+            ErrorCode.TOO_MANY_CONNECTIONS,
+            "You have this room open in too many places; close one and try again.",
+        )
+    await state.join(access.room_id, channel, presence_entry(access))
+    await apublish_presence(access.room_id)
+
+
+async def aleave_room(access: RoomAccess, channel: str) -> None:
+    state = room_state()
+    await state.leave(access.room_id, channel)
+    entries = await state.entries(access.room_id)
+    if not any(e.user_id == access.user_id for e in entries.values()):
+        await state.lower_hand(access.room_id, access.user_id)
+        await apublish_hands(access.room_id)
+    await apublish_presence(access.room_id)
+
+
+async def atake_break(access: RoomAccess, channel: str, minutes: int | None) -> None:
+    """Start (minutes given) or end (None) a break for this socket; tell the room."""
+    until = time.time() + minutes * 60 if minutes else None
+    entry = presence_entry(access, state="break" if minutes else "here", until=until)
+    await room_state().join(access.room_id, channel, entry)
+    await apublish_presence(access.room_id)
+
+
+async def arefresh_presence(access: RoomAccess, channel: str) -> None:
+    """Push back the expiry of this socket's presence entry, keeping its state."""
+    state = room_state()
+    current = (await state.entries(access.room_id)).get(channel)
+    if current is None:
+        await state.join(access.room_id, channel, presence_entry(access))
+    else:
+        entry = presence_entry(access, state=current.state, until=current.until)
+        await state.join(access.room_id, channel, entry)
+
+
+async def apublish_presence(room_id: int) -> None:
+    await events.apublish(
+        events.room_group(room_id), PresenceFrame(members=await amembers(room_id))
+    )
+
+
+async def apublish_hands(room_id: int) -> None:
+    await events.apublish(events.room_group(room_id), HandsFrame(queue=await ahands(room_id)))
+
+
+async def araise_hand(access: RoomAccess, raised: bool) -> None:
+    state = room_state()
+    if raised:
+        await state.raise_hand(access.room_id, access.user_id)
+    else:
+        await state.lower_hand(access.room_id, access.user_id)
+    await apublish_hands(access.room_id)
+
+
+async def atyping(access: RoomAccess) -> None:
+    await events.apublish(
+        events.room_group(access.room_id),
+        TypingFrame(user=Author(id=access.user_id, name=access.name)),
+    )
+
+
+async def acheck_send_rate(access: RoomAccess, ref: str) -> None:
+    """Raise rate_limited when the user sends faster than the configured token bucket."""
+    count, seconds = settings.PEERCHAT["SEND_RATE"]
+    burst = int(settings.PEERCHAT["SEND_BURST"])
+    wait = await room_state().take_token(f"send:{access.user_id}", count / seconds, burst)
+    if wait > 0:
+        raise ProtocolError(
+            ErrorCode.RATE_LIMITED,
+            "You are sending faster than the room allows; wait a moment.",
+            ref=ref,
+            retry_after=round(wait, 1),
+        )
+
+
+async def asend_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> AckFrame:
+    """Rate-limit, check and store one message; return the ack for the sender."""
+    await acheck_send_rate(access, str(client_id))
+    result = await database_sync_to_async(check_send_message)(access, client_id, body)
+    return result.ack

@@ -1,0 +1,299 @@
+"""The websocket protocol: client frames parsed into typed objects, server frames built
+from typed objects. docs/protocol.md is the reference for client writers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+
+
+class ErrorCode(StrEnum):
+    """Stable error codes a client can act on."""
+
+    BAD_FRAME = "bad_frame"
+    TOO_LARGE = "too_large"
+    BODY_EMPTY = "body_empty"
+    BODY_TOO_LONG = "body_too_long"
+    DUPLICATE_CLIENT_ID = "duplicate_client_id"
+    RATE_LIMITED = "rate_limited"
+    NORMS_REQUIRED = "norms_required"
+    NORMS_OUTDATED = "norms_outdated"
+    ROOM_CLOSED = "room_closed"
+    LOCKED = "locked"
+    SLOW_MODE = "slow_mode"
+    MUTED = "muted"
+    BANNED = "banned"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    UNAVAILABLE = "unavailable"
+
+
+class ProtocolError(Exception):
+    """A frame or request the server refuses; becomes one `error` frame."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        detail: str,
+        *,
+        ref: str | None = None,
+        retry_after: float | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.ref = ref
+        self.retry_after = retry_after
+        self.until = until
+
+
+# --- client frames -------------------------------------------------------------------
+
+
+class ClientFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SendMessage(ClientFrame):
+    type: Literal["message.send"]
+    client_id: uuid.UUID
+    body: str
+    reply_to: int | None = None
+
+
+class AcceptNorms(ClientFrame):
+    type: Literal["norms.accept"]
+    version: int
+
+
+class Resume(ClientFrame):
+    type: Literal["resume"]
+    after_seq: Annotated[int, Field(ge=0)]
+
+
+class History(ClientFrame):
+    type: Literal["history"]
+    before_seq: Annotated[int, Field(ge=1)]
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class Typing(ClientFrame):
+    type: Literal["typing"]
+
+
+class Ping(ClientFrame):
+    type: Literal["ping"]
+
+
+class RaiseHand(ClientFrame):
+    type: Literal["hand.raise"]
+
+
+class LowerHand(ClientFrame):
+    type: Literal["hand.lower"]
+
+
+class StartBreak(ClientFrame):
+    type: Literal["break.start"]
+    minutes: Annotated[int, Field(ge=1, le=240)] = 15
+
+
+class EndBreak(ClientFrame):
+    type: Literal["break.end"]
+
+
+AnyClientFrame = Annotated[
+    SendMessage
+    | AcceptNorms
+    | Resume
+    | History
+    | Typing
+    | Ping
+    | RaiseHand
+    | LowerHand
+    | StartBreak
+    | EndBreak,
+    Field(discriminator="type"),
+]
+
+_client_frame_adapter: TypeAdapter[AnyClientFrame] = TypeAdapter(AnyClientFrame)
+
+
+def client_id_of(raw: str) -> str | None:
+    """Return the frame's client_id if it has a string one, to tie an error to a send."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("client_id"), str):
+        return data["client_id"][:64]
+    return None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Say what is wrong with a frame without echoing what the client sent."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False)[:3]:
+        location = ".".join(str(part) for part in item["loc"]) or "frame"
+        parts.append(f"{location}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_client_frame(raw: str | None, max_bytes: int) -> AnyClientFrame:
+    """Parse one text frame into a typed client frame or raise ProtocolError."""
+    if raw is None:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "Frames must be JSON text, not binary.")
+    if len(raw) > max_bytes or len(raw.encode("utf-8")) > max_bytes:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"A frame may have at most {max_bytes} bytes.")
+    try:
+        return _client_frame_adapter.validate_json(raw)
+    except ValidationError as error:
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME,
+            f"The frame is not a valid client frame ({describe_validation_error(error)}).",
+            ref=client_id_of(raw),
+        ) from None
+
+
+# --- server frames -------------------------------------------------------------------
+
+
+class ServerFrame(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    def to_text(self) -> str:
+        """Encode the frame as the JSON text sent on the socket."""
+        return self.model_dump_json(exclude_none=True)
+
+
+class Author(BaseModel):
+    id: int | None
+    name: str
+
+
+class MessageFrame(ServerFrame):
+    type: Literal["message"] = "message"
+    id: int
+    seq: int | None
+    client_id: str
+    author: Author
+    body: str
+    created: datetime
+    status: str | None = None
+    reply_to: int | None = None
+
+
+class AckFrame(ServerFrame):
+    type: Literal["ack"] = "ack"
+    client_id: str
+    id: int
+    seq: int | None
+    status: str = "visible"
+
+
+class ErrorFrame(ServerFrame):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    detail: str
+    ref: str | None = None
+    retry_after: float | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def from_error(cls, error: ProtocolError) -> ErrorFrame:
+        return cls(
+            code=error.code,
+            detail=error.detail,
+            ref=error.ref,
+            retry_after=error.retry_after,
+            until=error.until,
+        )
+
+
+class Member(BaseModel):
+    id: int
+    name: str
+    role: str
+    state: str = "here"
+    until: datetime | None = None
+
+
+class RoomInfo(BaseModel):
+    slug: str
+    name: str
+    description: str
+    language: str
+    kind: str
+    locked: bool
+    slow_mode_seconds: int
+    session: dict[str, Any] | None = None
+    pinned: MessageFrame | None = None
+
+
+class NormsInfo(BaseModel):
+    version: int
+    text: str
+    accepted: bool
+
+
+class You(BaseModel):
+    id: int
+    name: str
+    role: str
+    muted_until: datetime | None = None
+
+
+class HelloFrame(ServerFrame):
+    type: Literal["hello"] = "hello"
+    protocol: int = PROTOCOL_VERSION
+    room: RoomInfo
+    you: You
+    norms: NormsInfo
+    members: list[Member]
+    hands: list[Member]
+    messages: list[MessageFrame]
+    last_seq: int
+
+
+class ResumedFrame(ServerFrame):
+    type: Literal["resumed"] = "resumed"
+    last_seq: int
+
+
+class HistoryFrame(ServerFrame):
+    type: Literal["history"] = "history"
+    messages: list[MessageFrame]
+    has_more: bool
+
+
+class NormsAcceptedFrame(ServerFrame):
+    type: Literal["norms.accepted"] = "norms.accepted"
+    version: int
+
+
+class TypingFrame(ServerFrame):
+    type: Literal["typing"] = "typing"
+    user: Author
+
+
+class PresenceFrame(ServerFrame):
+    type: Literal["presence"] = "presence"
+    members: list[Member]
+
+
+class HandsFrame(ServerFrame):
+    type: Literal["hands"] = "hands"
+    queue: list[Member]
+
+
+class PongFrame(ServerFrame):
+    type: Literal["pong"] = "pong"
