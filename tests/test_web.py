@@ -58,7 +58,7 @@ def test_sign_up_with_a_pseudonym_logs_in(client):
         ("zero\u200bwidth", "name_characters"),
         ("tab\there", "name_characters"),
         ("QUIET river", "name_taken"),
-        ("Mоd Anna", "name_confusable"),  # Cyrillic о
+        ("M\u043ed Anna", "name_confusable"),  # Cyrillic o
         ("M0d Anna", "name_confusable"),
         ("mod anna", "name_taken"),
     ],
