@@ -30,6 +30,10 @@ class Room(models.Model):
     norms_version = models.PositiveIntegerField(default=1)
     slow_mode_seconds = models.PositiveIntegerField(default=0)
     locked = models.BooleanField(default=False)
+    # What automation does with crisis and norm-breaking messages; keys missing here
+    # take the defaults in moderation.policy.
+    policy = models.JSONField(default=dict, blank=True)
+    retention_days = models.PositiveIntegerField(default=30)
     pinned_message = models.ForeignKey(
         "chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
