@@ -1,0 +1,662 @@
+"""Load lexicon files and compile their rules into fast matchers.
+
+A lexicon is a TOML file per language (see docs/moderation.md for the format).
+Rules come in five kinds:
+
+* ``signal``: crisis language with a category and a tier.
+* ``cue``: a modifier that raises a signal's tier (``time``, ``possession``,
+  ``dose``, ``means``), or on its own is at most a concern.
+* ``norm``: a room-norm breach (``abuse``, ``contact_info``, ``link``).
+* ``suppressor``: a stretch in which signals do not count (``idiom``, ``media``).
+* ``context``: clause cues that qualify a signal nearby (``negation``,
+  ``first_person``, ``third_person``, ``past``, ``hypothetical`` for reported
+  questions, ``laughter`` for "lol"/"😂" right after the words).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, cast
+
+from .cache import FORMAT_VERSION, CompileCache, digest
+from .normalize import (
+    PatternError,
+    _class_end,
+    _group_end,
+    fold_pattern_literal,
+    split_top_level,
+)
+from .types import CRISIS_CATEGORIES, Tier
+
+RuleKind = Literal["signal", "cue", "norm", "suppressor", "context"]
+
+CUE_KINDS: Final = frozenset({"time", "possession", "dose", "means", "plan", "farewell"})
+SUPPRESSOR_KINDS: Final = frozenset({"idiom", "media"})
+CONTEXT_KINDS: Final = frozenset(
+    {"negation", "first_person", "third_person", "past", "hypothetical", "laughter"}
+)
+PERSONS: Final = frozenset({"any", "first", "other"})
+LEXICON_NORMS: Final = frozenset({"abuse", "contact_info", "link"})
+
+COMMON_LANG: Final = "xx"
+"""Language code of the language-independent lexicon (slang, emoji)."""
+
+DEFAULT_LEXICON_DIR: Final = Path(__file__).resolve().parent.parent / "lexicons"
+
+_ID_RE = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
+_SECTIONS: Final[dict[str, RuleKind]] = {
+    "signal": "signal",
+    "cue": "cue",
+    "norm": "norm",
+    "suppressor": "suppressor",
+    "context": "context",
+}
+
+
+class LexiconError(ValueError):
+    """A lexicon file is malformed; the message names the file and the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One lexicon rule.
+
+    ``category`` is the crisis category of a signal, the kind of a cue,
+    suppressor or context rule, or the norm name of a norm rule.
+    """
+
+    id: str
+    lang: str
+    kind: RuleKind
+    category: str
+    patterns: tuple[str, ...]
+    tier: Tier = Tier.NONE
+    person: str = "any"
+    boundary: bool = True
+    method_detail: bool = False
+    negatable: bool = True
+    needs_digit: bool = False
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The rules of one language, as loaded from its file."""
+
+    lang: str
+    name: str
+    rules: tuple[Rule, ...]
+    source: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    """Read and validate one lexicon file."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LexiconError(f"{path}: {exc}") from exc
+    return parse_lexicon(data, source=str(path))
+
+
+def parse_lexicon(data: Mapping[str, Any], *, source: str = "<memory>") -> Lexicon:
+    """Validate parsed TOML data and build a ``Lexicon``."""
+    lang = data.get("lang")
+    if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
+        raise LexiconError(f"{source}: 'lang' must be a two-letter code")
+    name = str(data.get("name", lang))
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for section, kind in _SECTIONS.items():
+        entries = data.get(section, [])
+        if not isinstance(entries, list):
+            raise LexiconError(f"{source}: [[{section}]] must be an array of tables")
+        for entry in entries:
+            rule = _parse_rule(entry, lang=lang, kind=kind, source=source)
+            if rule.id in seen:
+                raise LexiconError(f"{source}: duplicate rule id {rule.id}")
+            seen.add(rule.id)
+            rules.append(rule)
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise LexiconError(f"{source}: [settings] must be a table")
+    return Lexicon(lang=lang, name=name, rules=tuple(rules), source=source, settings=settings)
+
+
+def _parse_rule(entry: Any, *, lang: str, kind: RuleKind, source: str) -> Rule:
+    if not isinstance(entry, dict):
+        raise LexiconError(f"{source}: each [[{kind}]] entry must be a table")
+    local_id = entry.get("id")
+    where = f"{source}: rule {local_id!r}"
+    if not isinstance(local_id, str) or not _ID_RE.fullmatch(local_id):
+        raise LexiconError(f"{where}: 'id' must be dotted lower-case words")
+    known = {
+        "id",
+        "category",
+        "kind",
+        "norm",
+        "tier",
+        "patterns",
+        "person",
+        "boundary",
+        "method_detail",
+        "negatable",
+        "needs_digit",
+        "examples",
+        "counter_examples",
+        "note",
+    }
+    unknown = set(entry) - known
+    if unknown:
+        raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
+    patterns = _str_tuple(entry.get("patterns"), where, "patterns")
+    if not patterns:
+        raise LexiconError(f"{where}: 'patterns' must list at least one regex")
+
+    tier = Tier.NONE
+    if kind == "signal":
+        category = entry.get("category")
+        if category not in CRISIS_CATEGORIES:
+            raise LexiconError(f"{where}: category must be one of {sorted(CRISIS_CATEGORIES)}")
+        try:
+            tier = Tier(str(entry.get("tier")))
+        except ValueError:
+            raise LexiconError(f"{where}: tier must be concern, high or imminent") from None
+        if tier is Tier.NONE:
+            raise LexiconError(f"{where}: a signal's tier cannot be none")
+    elif kind == "norm":
+        category = entry.get("norm")
+        if category not in LEXICON_NORMS:
+            raise LexiconError(f"{where}: norm must be one of {sorted(LEXICON_NORMS)}")
+    else:
+        allowed = {"cue": CUE_KINDS, "suppressor": SUPPRESSOR_KINDS, "context": CONTEXT_KINDS}
+        category = entry.get("kind")
+        if category not in allowed[kind]:
+            raise LexiconError(f"{where}: kind must be one of {sorted(allowed[kind])}")
+    assert isinstance(category, str)
+
+    person = entry.get("person", "any")
+    if person not in PERSONS:
+        raise LexiconError(f"{where}: person must be one of {sorted(PERSONS)}")
+    flags = {}
+    for key, default in (
+        ("boundary", True),
+        ("method_detail", False),
+        ("negatable", True),
+        ("needs_digit", False),
+    ):
+        value = entry.get(key, default)
+        if not isinstance(value, bool):
+            raise LexiconError(f"{where}: '{key}' must be true or false")
+        flags[key] = value
+    return Rule(
+        id=f"{lang}.{local_id}",
+        lang=lang,
+        kind=kind,
+        category=category,
+        patterns=patterns,
+        tier=tier,
+        person=person,
+        boundary=flags["boundary"],
+        method_detail=flags["method_detail"],
+        negatable=flags["negatable"],
+        needs_digit=flags["needs_digit"],
+        examples=_str_tuple(entry.get("examples"), where, "examples"),
+        counter_examples=_str_tuple(entry.get("counter_examples"), where, "counter_examples"),
+    )
+
+
+def _str_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: '{key}' must be a list of strings")
+    return tuple(cast(list[str], value))
+
+
+def load_lexicons(directory: Path, languages: Iterable[str] | None = None) -> tuple[Lexicon, ...]:
+    """Load every ``*.toml`` lexicon in ``directory`` (or only ``languages``).
+
+    The language-independent lexicon (``xx``) is always loaded.
+    """
+    wanted = None if languages is None else {*languages, COMMON_LANG}
+    lexicons = []
+    for path in sorted(directory.glob("*.toml")):
+        if not re.fullmatch(r"[a-z]{2}", path.stem):
+            # Not a language lexicon (norms.toml holds helplines and link data).
+            continue
+        if wanted is not None and path.stem not in wanted:
+            continue
+        lexicon = load_lexicon(path)
+        if lexicon.lang != path.stem:
+            raise LexiconError(f"{path}: 'lang' is {lexicon.lang!r}, file name says {path.stem!r}")
+        lexicons.append(lexicon)
+    if not lexicons:
+        raise LexiconError(f"{directory}: no lexicon files found")
+    return tuple(lexicons)
+
+
+# --- compiling --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A rule that matched ``[start, end)`` of the match form."""
+
+    rule: Rule
+    start: int
+    end: int
+
+
+_KIND_PRIORITY: Final[dict[str, int]] = {
+    "signal": 4,
+    "suppressor": 3,
+    "context": 3,
+    "cue": 2,
+    "norm": 1,
+}
+
+# Among cues, the ones that can make a plan outrank a bare time or means word.
+_CUE_RANK: Final[dict[str, int]] = {
+    "possession": 3,
+    "plan": 3,
+    "farewell": 3,
+    "dose": 2,
+    "time": 1,
+    "means": 0,
+}
+
+_QUANTIFIERS: Final = "?*+{"
+_ESCAPE_ASSERTIONS: Final = frozenset("bBAZ")
+_SPECIAL: Final = frozenset(".^$*+?{}[]\\|()")
+
+
+def _next_atom(src: str, i: int) -> tuple[str, int] | None:
+    """Return the next single-character atom of ``src`` at ``i`` and where it ends.
+
+    An atom is a literal character, an escape for one character, a character
+    class, or the optional word gap `` ?``; a quantified item is not an atom.
+    """
+    if i >= len(src):
+        return None
+    c = src[i]
+    if c == " ":
+        if src.startswith(" ?", i) and src[i + 2 : i + 3] not in ("?", "+"):
+            return " ?", i + 2
+        end = i + 1
+    elif c == "\\":
+        if i + 1 >= len(src) or src[i + 1] in _ESCAPE_ASSERTIONS or src[i + 1].isdigit():
+            return None
+        end = i + 2
+    elif c == "[":
+        end = _class_end(src, i) + 1
+    elif c in _SPECIAL:
+        return None
+    else:
+        end = i + 1
+    if end < len(src) and src[end] in _QUANTIFIERS:
+        return None
+    return src[i:end], end
+
+
+_MIN_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
+
+
+def _unroll_first(src: str) -> str:
+    """Rewrite a leading ``X+`` as ``XX*`` and ``X{m,n}`` as ``XX{m-1,n-1}`` (m >= 1).
+
+    The first character then becomes an atom the trie can dispatch on, instead
+    of leaving the whole alternative to be tried at every position.
+    """
+    if not src or src[0] in " (":
+        return src
+    if src[0] == "[":
+        end = _class_end(src, 0) + 1
+    elif src[0] == "\\":
+        end = 2
+    elif src[0] in _SPECIAL:
+        return src
+    else:
+        end = 1
+    atom, rest = src[:end], src[end:]
+    if rest.startswith("+") and not rest.startswith("++"):
+        return atom + atom + "*" + rest[1:]
+    m = _MIN_REPEAT.match(rest)
+    if m and int(m.group(1)) >= 1 and rest[m.end() : m.end() + 1] not in ("?", "+"):
+        low = int(m.group(1)) - 1
+        if m.group(2) is None:
+            quant = f"{{{low}}}"
+        elif m.group(3):
+            quant = f"{{{low},{int(m.group(3)) - 1}}}"
+        else:
+            quant = f"{{{low},}}"
+        return atom + atom + quant + rest[m.end() :]
+    return src
+
+
+@dataclass(slots=True)
+class _Leaf:
+    tail: str
+    index: int
+    priority: tuple[int, int, int]
+
+
+@dataclass(slots=True)
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    leaves: list[_Leaf] = field(default_factory=list)
+    priority: tuple[int, int, int] = (0, 0, 0)
+
+
+def _distributable(quant: str, after: str) -> bool:
+    """Return True when a group followed by ``after`` may be distributed.
+
+    A group with no quantifier, or an optional one (``?`` but not ``??``/``?+``),
+    can be replaced by its alternatives.
+    """
+    if not quant or quant not in _QUANTIFIERS:
+        return True
+    return quant == "?" and after[1:2] not in ("?", "+")
+
+
+def _factor_first(alternatives: Sequence[str], rest: str) -> list[str]:
+    """Distribute ``(?:a1|a2|...)rest`` by leading word prefix, sharing ``rest`` per prefix.
+
+    ``(?:you|ya|u) X`` becomes ``(?:you|ya) X`` under "you"/"ya" and ``u X``:
+    alternatives are grouped by their first up to ``_MAX_KEY`` literal letters (the
+    bucket key), so the tail is copied once per key, not once per alternative.
+    """
+    by_key: dict[str, list[str]] = {}
+    variants: list[str] = []
+    for alt in alternatives:
+        key = _bucket_key(alt)
+        if not key:
+            variants.append(alt + rest)
+            continue
+        by_key.setdefault(key, []).append(alt[len(key) :])
+    for key, tails in by_key.items():
+        if len(tails) == 1:
+            variants.append(key + tails[0] + rest)
+        else:
+            optional = "" in tails
+            body = "|".join(t for t in tails if t)
+            group = f"(?:{body})?" if optional else f"(?:{body})"
+            variants.append(key + group + rest)
+    return variants
+
+
+def _leading_variants(source: str, depth: int = 0) -> list[str]:
+    """Split ``source`` into alternatives that each start with an atom where possible."""
+    out: list[str] = []
+    for alt in split_top_level(source):
+        while alt.startswith(" ?"):
+            # A leading optional gap means nothing after a word boundary.
+            alt = alt[2:]
+        if depth < 4 and alt.startswith("(?:"):
+            end = _group_end(alt, 0)
+            after = alt[end + 1 :]
+            quant = after[:1]
+            if _distributable(quant, after):
+                rest = after[1:] if quant == "?" else after
+                variants = _factor_first(split_top_level(alt[3:end]), rest)
+                if quant == "?" and rest:
+                    variants.append(rest)
+                for variant in variants:
+                    out.extend(_leading_variants(variant, depth + 1))
+                continue
+        out.append(alt)
+    return out
+
+
+_DISTRIBUTE_LIMIT = 0
+"""Most characters a deeper group may add by copying its tail when distributed."""
+
+
+def _cheap_to_distribute(src: str, i: int) -> bool:
+    """Return True when distributing the group at ``i`` copies little of the tail.
+
+    Distributing deeper groups puts alternatives that share literal prefixes on
+    one trie path, so the higher-priority one is tried first; the copies of the
+    tail are the price, kept under ``_DISTRIBUTE_LIMIT`` characters.
+    """
+    end = _group_end(src, i)
+    firsts = {alt[:1] for alt in split_top_level(src[i + 3 : end])}
+    return (len(firsts) - 1) * (len(src) - end) <= _DISTRIBUTE_LIMIT
+
+
+def _insert(
+    node: _Node, src: str, leaf_index: int, prio: tuple[int, int, int], budget: list[int]
+) -> None:
+    """Insert ``src`` into the trie, distributing leading groups while the budget lasts."""
+    node.priority = max(node.priority, prio)
+    i = 0
+    while True:
+        # A leading group is distributed (that is what the dispatch on first
+        # letters needs); a later one only when that copies no tail, so that
+        # the compiled pattern stays small.
+        if src.startswith("(?:", i) and budget[0] > 0 and (i == 0 or _cheap_to_distribute(src, i)):
+            end = _group_end(src, i)
+            after = src[end + 1 :]
+            quant = after[:1]
+            if _distributable(quant, after):
+                rest = after[1:] if quant == "?" else after
+                variants = _factor_first(split_top_level(src[i + 3 : end]), rest)
+                if quant == "?":
+                    # The group may be skipped: "rest" (even empty, a leaf here) too.
+                    variants.append(rest)
+                budget[0] -= len(variants)
+                for variant in variants:
+                    _insert(node, variant, leaf_index, prio, budget)
+                return
+        atom = _next_atom(src, i)
+        if atom is None:
+            node.leaves.append(_Leaf(src[i:], leaf_index, prio))
+            return
+        text, i = atom
+        child = node.children.get(text)
+        if child is None:
+            child = node.children[text] = _Node()
+        child.priority = max(child.priority, prio)
+        node = child
+
+
+_DIGIT = re.compile(r"\d")
+_LEAF_MARK = re.compile("\ue000(\\d+)\ue001")
+
+
+def _emit(node: _Node, suffixes: Sequence[str]) -> str:
+    """Return the regex source of a trie node: children and leaves, best first.
+
+    Leaves carry a placeholder naming their leaf index; ``Matcher`` turns the
+    placeholders into empty capturing groups in textual order.
+    """
+    options = _emit_options(node, suffixes)
+    if len(options) == 1 and not node.leaves:
+        return options[0]
+    return "(?:" + "|".join(options) + ")"
+
+
+def _emit_options(node: _Node, suffixes: Sequence[str]) -> list[str]:
+    """Return the alternatives of a trie node as regex sources, best first."""
+    options: list[tuple[tuple[int, int, int], str]] = []
+    for atom, child in node.children.items():
+        options.append((child.priority, atom + _emit(child, suffixes)))
+    for leaf in node.leaves:
+        mark = f"\ue000{leaf.index}\ue001"
+        options.append((leaf.priority, f"{leaf.tail}{suffixes[leaf.index]}{mark}"))
+    options.sort(key=lambda o: o[0], reverse=True)
+    return [body for _, body in options]
+
+
+def _is_word_first(alternative: str) -> bool:
+    first = _next_atom(alternative, 0)
+    if first is None or first[0] == " ?":
+        return False
+    atom = first[0]
+    if atom.startswith("["):
+        return any(c.isascii() and c.isalnum() for c in atom)
+    if atom.startswith("\\"):
+        return atom[1] in "wd"
+    return atom[0].isalnum()
+
+
+_MAX_KEY = 1
+"""Most letters of a leading word used to group alternatives."""
+
+
+def _bucket_key(alternative: str) -> str:
+    """Return the literal word characters an alternative starts with, at most ``_MAX_KEY``."""
+    key: list[str] = []
+    for i, c in enumerate(alternative):
+        if len(key) == _MAX_KEY or not c.isalnum() or c in _SPECIAL:
+            break
+        if alternative[i + 1 : i + 2] in ("?", "*", "+", "{"):
+            break
+        key.append(c)
+    return "".join(key)
+
+
+class Matcher:
+    """All patterns of a set of rules compiled into one alternation.
+
+    Alternatives are arranged as tries on their leading characters, one trie
+    per tier, tried highest tier first: at each word start the regex engine
+    rejects most rules by one literal comparison, and a concern pattern never
+    hides a high or imminent one starting at the same place. Within a tier
+    longer wording is tried before shorter. Each alternative ends in an empty
+    capturing group; ``lastindex`` tells which one matched.
+    """
+
+    def __init__(
+        self, rules: Sequence[Rule], cache: CompileCache | None = None, *, gate_digits: bool = True
+    ) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        # Rules marked needs_digit (street addresses: "Hauptstraße 5") start with a
+        # character class and would be tried at every word; they run only on
+        # texts that contain a digit.
+        digit_rules = [r for r in self.rules if r.needs_digit] if gate_digits else []
+        self._digit_matcher = (
+            Matcher(digit_rules, cache, gate_digits=False) if digit_rules else None
+        )
+        if digit_rules:
+            self.rules = tuple(r for r in self.rules if not r.needs_digit)
+        by_id = {rule.id: rule for rule in self.rules}
+        key = digest(
+            str(FORMAT_VERSION),
+            *(
+                f"{r.id}|{r.kind}|{r.category}|{r.tier}|{r.boundary}|" + "\x1f".join(r.patterns)
+                for r in self.rules
+            ),
+        )
+        layout = cache.load_layout(key) if cache is not None else None
+        groups = layout.get("groups") if layout is not None else None
+        if (
+            layout is not None
+            and isinstance(groups, list)
+            and all(i is None or i in by_id for i in groups)
+        ):
+            source = str(layout["source"])
+            group_ids: list[str | None] = list(groups)
+        else:
+            source, group_ids = self._build()
+            if cache is not None:
+                cache.store_layout(key, {"source": source, "groups": group_ids})
+        self.source = source
+        try:
+            self.pattern: re.Pattern[str] = (
+                cache.compile(source) if cache is not None else re.compile(source)
+            )
+        except re.error:
+            raise LexiconError(_find_bad_pattern(self.rules)) from None
+        # Group n (1-based) is the n-th leaf marker in the source.
+        self._group_rules: list[Rule | None] = [
+            by_id[i] if i is not None else None for i in group_ids
+        ]
+
+    def _build(self) -> tuple[str, list[str | None]]:
+        """Fold the patterns, arrange them as tries and return the source and group rule ids."""
+        leaf_rules: list[Rule] = []
+        suffixes: list[str] = []
+        bounded_by_tier: dict[int, _Node] = {}
+        unbounded_by_tier: dict[int, _Node] = {}
+        for rule in self.rules:
+            bounded = bounded_by_tier.setdefault(rule.tier.rank, _Node())
+            unbounded = unbounded_by_tier.setdefault(rule.tier.rank, _Node())
+            prio_base = (
+                _KIND_PRIORITY[rule.kind],
+                rule.tier.rank + _CUE_RANK.get(rule.category, 0),
+            )
+            for pattern in rule.patterns:
+                try:
+                    folded = fold_pattern_literal(pattern)
+                    variants = _leading_variants(folded)
+                except PatternError as exc:
+                    raise LexiconError(f"rule {rule.id}: bad pattern {pattern!r}: {exc}") from None
+                leaf_index = len(leaf_rules)
+                leaf_rules.append(rule)
+                suffixes.append(r"(?!\w)" if rule.boundary else "")
+                for alternative in variants:
+                    alternative = _unroll_first(alternative)
+                    if not alternative:
+                        continue
+                    # Longer alternatives first: at one position the more specific
+                    # wording ("tabletten gesammelt") beats the shorter ("tabletten").
+                    prio = (*prio_base, len(alternative))
+                    if _is_word_first(alternative):
+                        # A word start is required even without a boundary rule:
+                        # only the end of emoji rules must stay open.
+                        _insert(bounded, alternative, leaf_index, prio, [64])
+                    elif rule.boundary and _next_atom(alternative, 0) is None:
+                        # Rare: no literal to dispatch on, so this alternative is
+                        # tried at every position; keep such patterns few.
+                        _insert(unbounded, r"(?<!\w)" + alternative, leaf_index, prio, [64])
+                    else:
+                        _insert(unbounded, alternative, leaf_index, prio, [64])
+        # The tries' root alternatives are flattened into one alternation, highest
+        # tier first: each starts with a literal, so re skips it in one comparison.
+        tiers = sorted(bounded_by_tier, reverse=True)
+        bounded_parts = [o for t in tiers for o in _emit_options(bounded_by_tier[t], suffixes)]
+        unbounded_parts = [o for t in tiers for o in _emit_options(unbounded_by_tier[t], suffixes)]
+        parts = []
+        if bounded_parts:
+            parts.append(r"\b(?:" + "|".join(bounded_parts) + ")")
+        parts.extend(unbounded_parts)
+        order: list[int] = []
+
+        def number(m: re.Match[str]) -> str:
+            order.append(int(m.group(1)))
+            return "()"
+
+        source = _LEAF_MARK.sub(number, "|".join(parts)) if parts else r"(?!x)x"
+        return source, [None, *(leaf_rules[i].id for i in order)]
+
+    def finditer(self, text: str) -> list[Hit]:
+        """Return the non-overlapping hits in ``text``, ordered by start."""
+        hits = []
+        group_rules = self._group_rules
+        for m in self.pattern.finditer(text):
+            index = m.lastindex
+            rule = group_rules[index] if index is not None else None
+            if rule is not None:
+                hits.append(Hit(rule, m.start(), m.end()))
+        if self._digit_matcher is not None and _DIGIT.search(text):
+            hits.extend(self._digit_matcher.finditer(text))
+            hits.sort(key=lambda h: h.start)
+        return hits
+
+
+def _find_bad_pattern(rules: Sequence[Rule]) -> str:
+    """Name the first pattern that does not compile (only called when compiling failed)."""
+    for rule in rules:
+        for pattern in rule.patterns:
+            try:
+                re.compile(fold_pattern_literal(pattern))
+            except (re.error, PatternError) as exc:
+                return f"rule {rule.id}: bad pattern {pattern!r}: {exc}"
+    return "the combined lexicon pattern does not compile"

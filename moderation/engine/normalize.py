@@ -1,0 +1,684 @@
+"""Normalise text for matching, keeping a map back to the original offsets.
+
+Two forms are produced:
+
+* the *match form* (``normalise``): accent-stripped, case-folded, homoglyphs and
+  leetspeak folded, letters split by spaces or dots joined, repeated letters
+  squeezed, punctuation reduced to word gaps (space), clause breaks (``,``) and
+  sentence breaks (``.``). Lexicon patterns are folded the same way
+  (``fold_pattern_literal``), so a rule written as ``zabiję się`` matches
+  "zabije sie", "ZABIJĘ SIĘ" and "zabiiiję sie".
+* the *light form* (``normalise_light``): only invisible characters removed and
+  compatibility forms folded (full-width digits, ligatures). Phone numbers,
+  e-mails and handles are detected on it, because leetspeak folding would turn
+  digits into letters.
+
+Every length-changing step records its edits; offsets are mapped back only when
+a rule matched, so plain chat pays for string operations in C only.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.metadata
+import json
+import re
+import threading
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Letters that do not decompose under NFKD but that people replace with the
+# plain letter when typing without a keyboard layout (Polish ł, Danish ø...).
+_EXTRA_FOLD: dict[str, str] = {
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ħ": "h",
+    "\u0131": "i",  # dotless i
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+    "ð": "d",
+    "ŀ": "l",
+    "ĸ": "k",
+}
+
+# Typographic punctuation folded to the ASCII character that plays the same role.
+_PUNCT_FOLD: dict[str, str] = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u02bc": "'",
+    "\u00b4": "'",
+    "\u2032": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2039": '"',
+    "\u203a": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u00b7": ".",
+    "\u2022": ".",
+    "\u3002": ".",
+    "\u00bf": "?",
+    "\u00a1": "!",
+    "\u2028": "\n",
+    "\u2029": "\n",
+    "\u0085": "\n",
+}
+
+# Scripts whose letters are folded to a Latin look-alike (Cyrillic U+0430 for "a").
+# Real Cyrillic or Greek text becomes gibberish in the match form, which is
+# acceptable: no lexicon is written in those scripts.
+_CONFUSABLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0370, 0x03FF),  # Greek
+    (0x0400, 0x052F),  # Cyrillic and supplement
+    (0x0530, 0x058F),  # Armenian
+    (0x13A0, 0x13FF),  # Cherokee
+    (0x1D00, 0x1DBF),  # phonetic extensions (small capitals)
+    (0xA640, 0xA69F),  # Cyrillic extended-B
+)
+
+_IN_CONFUSABLE_SCRIPT = re.compile(
+    "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CONFUSABLE_RANGES) + "]"
+).match
+
+_LATIN_LOOKALIKES: dict[str, str] | None = None
+_LOOKALIKE_LOCK = threading.Lock()
+
+
+def _latin_lookalikes() -> dict[str, str]:
+    """Return the table of non-Latin letters that look like an ASCII letter or digit."""
+    global _LATIN_LOOKALIKES
+    if _LATIN_LOOKALIKES is not None:
+        return _LATIN_LOOKALIKES
+    with _LOOKALIKE_LOCK:
+        if _LATIN_LOOKALIKES is None:
+            _LATIN_LOOKALIKES = _build_latin_lookalikes()
+    return _LATIN_LOOKALIKES
+
+
+def _build_latin_lookalikes() -> dict[str, str]:
+    # The Unicode confusables data maintained by confusable-homoglyphs is the
+    # source; it is consulted once per code point here, never per message.
+    # Imported by name: the package ships no type information.
+    confusables: Any = importlib.import_module("confusable_homoglyphs.confusables")
+
+    table: dict[str, str] = {}
+    for low, high in _CONFUSABLE_RANGES:
+        for cp in range(low, high + 1):
+            ch = chr(cp)
+            if not ch.isalpha():
+                continue
+            # Prefer the look-alike of the lower-case form; fall back to the
+            # upper-case one (Greek small kappa only resembles U+0138, its capital is "K").
+            for candidate in (ch.lower(), ch.upper(), ch):
+                found = confusables.is_confusable(
+                    candidate, greedy=True, preferred_aliases=["latin"]
+                )
+                target = _first_ascii_homoglyph(found)
+                if target:
+                    table[ch] = target.lower()
+                    break
+    return table
+
+
+def _first_ascii_homoglyph(found: object) -> str | None:
+    if not isinstance(found, list):
+        return None
+    for entry in found:
+        for glyph in entry.get("homoglyphs", ()):
+            c = glyph.get("c", "")
+            if isinstance(c, str) and len(c) == 1 and c.isascii() and c.isalnum():
+                return c
+    return None
+
+
+def fold_char(ch: str) -> str:
+    """Return the match-form folding of one character (possibly empty or longer).
+
+    Compatibility forms (full-width, ligatures, mathematical letters) and accents
+    go through NFKD; invisible format characters, variation selectors and emoji
+    skin-tone modifiers are dropped; letters are case-folded and look-alikes from
+    other scripts mapped to Latin.
+    """
+    if ch.isascii():
+        return ch.lower()
+    punct = _PUNCT_FOLD.get(ch)
+    if punct is not None:
+        return punct
+    out: list[str] = []
+    for part in unicodedata.normalize("NFKD", ch):
+        cp = ord(part)
+        cat = unicodedata.category(part)
+        if cat in ("Mn", "Me", "Cf") or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF:
+            continue
+        if cat.startswith("Z"):
+            out.append(" ")
+            continue
+        if part.isascii():
+            out.append(part.lower())
+            continue
+        punct = _PUNCT_FOLD.get(part)
+        if punct is not None:
+            out.append(punct)
+            continue
+        for low in part.casefold():
+            low = _EXTRA_FOLD.get(low, low)
+            if len(low) == 1 and _IN_CONFUSABLE_SCRIPT(low):
+                low = _latin_lookalikes().get(low, low)
+            out.append(low)
+    return "".join(out)
+
+
+def fold_char_light(ch: str) -> str:
+    """Return the light-form folding of one character: NFKC, invisible characters removed."""
+    if ch.isascii():
+        return ch
+    cat = unicodedata.category(ch)
+    cp = ord(ch)
+    if cat == "Cf" or 0xFE00 <= cp <= 0xFE0F:
+        return ""
+    punct = _PUNCT_FOLD.get(ch)
+    if punct is not None:
+        return punct
+    return unicodedata.normalize("NFKC", ch)
+
+
+class _FoldTable(dict[int, str]):
+    """A ``str.translate`` table filled on first sight of each code point."""
+
+    def __init__(self, fold: Callable[[str], str]) -> None:
+        super().__init__()
+        self._fold = fold
+        for cp in range(128):
+            self[cp] = fold(chr(cp))
+
+    def __missing__(self, cp: int) -> str:
+        # Assignment of one key is atomic under the GIL, so concurrent first
+        # sightings at worst compute the same value twice.
+        value = self._fold(chr(cp))
+        self[cp] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable(fold_char)
+_LIGHT_TABLE = _FoldTable(fold_char_light)
+
+
+def warm_up(cache_dir: Path | None = None) -> None:
+    """Load the look-alike table now rather than on the first Greek or Cyrillic letter.
+
+    With ``cache_dir`` the table is read from (or written to) a JSON file there,
+    which spares reading the whole confusables data set at start-up.
+    """
+    global _LATIN_LOOKALIKES
+    if _LATIN_LOOKALIKES is not None:
+        return
+    if cache_dir is None:
+        _latin_lookalikes()
+        return
+    version = importlib.metadata.version("confusable-homoglyphs")
+    path = cache_dir / f"lookalikes-{version}.json"
+    try:
+        table = json.loads(path.read_text("utf-8"))
+        if isinstance(table, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in table.items()
+        ):
+            with _LOOKALIKE_LOCK:
+                _LATIN_LOOKALIKES = table
+            return
+    except (OSError, ValueError):
+        pass
+    table = _latin_lookalikes()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(json.dumps(table, ensure_ascii=False), "utf-8")
+    except OSError:
+        pass
+
+
+# --- offset mapping ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    """One replaced stretch: input ``[in_start, in_end)`` became output ``[out_start, out_end)``.
+
+    ``inner`` gives, for each output character, its input ``(start, end)`` when
+    known exactly; otherwise the whole stretch maps to the whole input stretch.
+    """
+
+    out_start: int
+    out_end: int
+    in_start: int
+    in_end: int
+    inner: tuple[tuple[int, int], ...] | None = None
+
+
+class _Stage:
+    """A length-changing step whose edits are computed only when a span is mapped."""
+
+    __slots__ = ("_compute", "_edits", "_out_starts")
+
+    def __init__(self, compute: Callable[[], list[_Edit]]) -> None:
+        self._compute = compute
+        self._edits: list[_Edit] | None = None
+        self._out_starts: list[int] = []
+
+    def _load(self) -> list[_Edit]:
+        if self._edits is None:
+            self._edits = self._compute()
+            self._out_starts = [e.out_start for e in self._edits]
+        return self._edits
+
+    def back_start(self, pos: int) -> int:
+        """Map an output start offset to the input."""
+        edits = self._load()
+        i = bisect_right(self._out_starts, pos) - 1
+        if i < 0:
+            return pos
+        e = edits[i]
+        if pos < e.out_end:
+            return e.inner[pos - e.out_start][0] if e.inner else e.in_start
+        # Past the edit (a deletion just before pos lands here too).
+        return pos - e.out_end + e.in_end
+
+    def back_end(self, pos: int) -> int:
+        """Map an output end offset (exclusive) to the input."""
+        if pos <= 0:
+            return 0
+        edits = self._load()
+        last = pos - 1
+        i = bisect_right(self._out_starts, last) - 1
+        if i < 0:
+            return pos
+        e = edits[i]
+        if last < e.out_end:
+            return e.inner[last - e.out_start][1] if e.inner else e.in_end
+        return last - e.out_end + e.in_end + 1
+
+
+def _regex_edits(
+    pattern: re.Pattern[str],
+    source: str,
+    replace: Callable[[re.Match[str]], tuple[str, tuple[tuple[int, int], ...] | None]],
+) -> list[_Edit]:
+    edits: list[_Edit] = []
+    shift = 0
+    for m in pattern.finditer(source):
+        out, inner = replace(m)
+        if out == m.group():
+            continue
+        start = m.start() + shift
+        edits.append(_Edit(start, start + len(out), m.start(), m.end(), inner))
+        shift += len(out) - (m.end() - m.start())
+    return edits
+
+
+def _fold_edits(source: str, table: _FoldTable) -> list[_Edit]:
+    edits: list[_Edit] = []
+    shift = 0
+    for m in _NON_ASCII.finditer(source):
+        i = m.start()
+        out = table[ord(source[i])]
+        if len(out) == 1:
+            continue
+        start = i + shift
+        inner = tuple((i, i + 1) for _ in out) if out else None
+        edits.append(_Edit(start, start + len(out), i, i + 1, inner))
+        shift += len(out) - 1
+    return edits
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@dataclass(slots=True)
+class Normalised:
+    """A normalised text and the means to map its offsets to the original."""
+
+    text: str
+    original: str
+    _stages: list[_Stage] = field(default_factory=list)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalised stretch ``[start, end)`` to the original text."""
+        if start >= end:
+            return self._map_start(start), self._map_start(start)
+        return self._map_start(start), self._map_end(end)
+
+    def _map_start(self, pos: int) -> int:
+        for stage in reversed(self._stages):
+            pos = stage.back_start(pos)
+        return min(pos, len(self.original))
+
+    def _map_end(self, pos: int) -> int:
+        for stage in reversed(self._stages):
+            pos = stage.back_end(pos)
+        return min(pos, len(self.original))
+
+
+# --- the match form ---------------------------------------------------------
+
+# Three or more single characters separated by a space, dot, dash, underscore or
+# asterisk: "k i l l", "s.u.i.c.i.d.e". Up to three separators allow the double
+# space people put between the spelled-out words.
+_SPLIT_LETTERS = re.compile(r"(?<![\w@$])[\w@$](?:[ .\-_*]{1,3}[\w@$](?![\w@$])){2,}")
+_SPLIT_SEPARATORS = re.compile(r"[ .\-_*]+")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+# Cheap pre-checks (they start with a character class, which re scans for in C).
+_SPLIT_HINT = re.compile(r"[ .\-_*][\w@$][ .\-_*]{1,3}[\w@$](?![\w@$])")
+_LEET_CHAR = re.compile(r"[0134579@$!]")
+_LEET_HINT = re.compile(r"[^\W\d_][0134579@$!]|[0134579@$][^\W\d_]|![^\W\d_]")
+
+# A token (run of word characters and leet symbols) in which a letter touches a
+# leet digit or symbol. The lookbehind makes the regex start only at token starts.
+_LEET_TOKEN = re.compile(
+    r"(?<![\w@$!])(?=[\w@$!]*?(?:[^\W\d_][0134579@$!]|[0134579@$][^\W\d_]|![^\W\d_]))"
+    r"[\w@$!]+"
+)
+_LEET_MAP = str.maketrans(
+    {"1": "i", "3": "e", "0": "o", "4": "a", "@": "a", "$": "s", "5": "s", "7": "t", "9": "g"}
+)
+# A number followed by a unit or an ordinal is not leetspeak: "3am", "10mg", "2nd".
+# Two or more leading digits mark a number too ("100pills").
+_NUMBER_TOKEN = re.compile(
+    r"\d{2,}\w*|\d(?:am|pm|h|hrs?|min|mins|mg|g|kg|ml|l|x|st|nd|rd|th|k|m|km|cm|mm|s|y|yo|"
+    r"er|e|eme|re|te|ter|ste|o|a|ª|º|°)"
+)
+
+# Sentence breaks become ".", clause breaks ",", every other symbol a word gap.
+_PUNCT_TABLE = str.maketrans(
+    {
+        **{c: " " for c in "'\"`-_/\\|()[]{}<>#%&*+=~^@$\t\r\x0b\x0c"},
+        **{c: "." for c in ".!?;\n"},
+        ",": ",",
+        # A colon stays: "insta: name" is how handles are shared.
+        ":": ":",
+    }
+)
+_SPACES = re.compile(r" {2,}")
+
+
+def _join_split(m: re.Match[str]) -> tuple[str, tuple[tuple[int, int], ...] | None]:
+    run = m.group()
+    if len(_HAS_LETTER.findall(run)) < 2:
+        return run, None
+    base = m.start()
+    inner = tuple((base + i, base + i + 1) for i, c in enumerate(run) if c not in " .-_*")
+    return _SPLIT_SEPARATORS.sub("", run), inner
+
+
+def _join_split_text(m: re.Match[str]) -> str:
+    return _join_split(m)[0]
+
+
+def _unleet(m: re.Match[str]) -> tuple[str, None]:
+    token = m.group()
+    if _NUMBER_TOKEN.fullmatch(token):
+        return token, None
+    out = token.translate(_LEET_MAP)
+    if "!" in out:
+        # "!" is a letter only inside a word ("k!ll"), not at its end ("help!").
+        chars = list(out)
+        for i, c in enumerate(chars):
+            if c == "!" and i + 1 < len(chars) and chars[i + 1].isalpha():
+                chars[i] = "i"
+        out = "".join(chars)
+    return out, None
+
+
+def _unleet_text(m: re.Match[str]) -> str:
+    return _unleet(m)[0]
+
+
+def _squeeze(m: re.Match[str]) -> tuple[str, None]:
+    return m.group()[0], None
+
+
+_ASCII_DOUBLES = tuple(chr(c) * 2 for c in range(ord("a"), ord("z") + 1))
+
+
+def _squeeze_text(m: re.Match[str]) -> str:
+    return m.group()[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _repeats_of(letters: frozenset[str]) -> re.Pattern[str]:
+    """Return a regex matching runs of two or more of any one of ``letters``."""
+    return re.compile("|".join(f"{re.escape(c)}{{2,}}" for c in sorted(letters)))
+
+
+def _one_space(m: re.Match[str]) -> tuple[str, None]:
+    return " ", None
+
+
+def normalise(text: str) -> Normalised:
+    """Return the match form of ``text`` (see the module docstring)."""
+    result = Normalised(text="", original=text)
+    stages = result._stages
+    if text.isascii():
+        s = text.lower()
+    else:
+        s = text.translate(_FOLD_TABLE)
+        source = text
+        stages.append(_Stage(lambda: _fold_edits(source, _FOLD_TABLE)))
+
+    if _SPLIT_HINT.search(s):
+        before_join = s
+        s = _SPLIT_LETTERS.sub(_join_split_text, s)
+        if s != before_join:
+            stages.append(_Stage(lambda: _regex_edits(_SPLIT_LETTERS, before_join, _join_split)))
+
+    # Leetspeak folding maps one character to one, so it needs no offset stage.
+    if _LEET_CHAR.search(s) and _LEET_HINT.search(s):
+        s = _LEET_TOKEN.sub(_unleet_text, s)
+
+    s = s.translate(_PUNCT_TABLE)
+
+    if "  " in s:
+        before_spaces = s
+        s = _SPACES.sub(" ", s)
+        stages.append(_Stage(lambda: _regex_edits(_SPACES, before_spaces, _one_space)))
+
+    # Searching for the 26 literal doubles is much cheaper than one regex with a
+    # back-reference tried at every position; other letters only when present.
+    doubled = [pair[0] for pair in _ASCII_DOUBLES if pair in s]
+    if not s.isascii():
+        doubled += [c for c in set(_NON_ASCII.findall(s)) if c.isalpha() and c + c in s]
+    if doubled:
+        before_squeeze = s
+        repeats = _repeats_of(frozenset(doubled))
+        s = repeats.sub(_squeeze_text, s)
+        stages.append(_Stage(lambda: _regex_edits(repeats, before_squeeze, _squeeze)))
+
+    result.text = s
+    return result
+
+
+def normalise_light(text: str) -> Normalised:
+    """Return the light form of ``text``: NFKC, zero-width and bidi controls removed."""
+    result = Normalised(text=text, original=text)
+    if text.isascii():
+        return result
+    result.text = text.translate(_LIGHT_TABLE)
+    source = text
+    result._stages.append(_Stage(lambda: _fold_edits(source, _LIGHT_TABLE)))
+    return result
+
+
+# --- lexicon patterns -------------------------------------------------------
+
+_GROUP_OPENERS = ("(?:", "(?=", "(?!", "(?<=", "(?<!")
+
+
+class PatternError(ValueError):
+    """A lexicon pattern uses regex syntax the compiler does not accept."""
+
+
+def fold_pattern_literal(source: str) -> str:
+    """Fold a lexicon regex the way ``normalise`` folds text.
+
+    Literal letters are accent-stripped, case-folded and squeezed; a space or an
+    apostrophe or hyphen becomes an optional word gap (`` ?``), so "self harm"
+    also matches "selfharm" and "self-harm", and "i'm" matches "im". Escapes,
+    character classes and quantifiers are kept. Capturing groups become
+    non-capturing (the compiler names its own groups).
+    """
+    out: list[str] = []
+    i = 0
+    n = len(source)
+    last_letter = ""
+    while i < n:
+        c = source[i]
+        if c == "\\":
+            out.append(source[i : i + 2])
+            i += 2
+            last_letter = ""
+            continue
+        if c == "[":
+            end = _class_end(source, i)
+            out.append("".join(fold_char(ch) if ch.isalpha() else ch for ch in source[i : end + 1]))
+            i = end + 1
+            last_letter = ""
+            continue
+        if c == "{":
+            end = source.index("}", i)
+            out.append(source[i : end + 1])
+            i = end + 1
+            last_letter = ""
+            continue
+        if c == "(":
+            if source.startswith("(?P", i) or (
+                source.startswith("(?<", i)
+                and not (source.startswith("(?<=", i) or source.startswith("(?<!", i))
+            ):
+                raise PatternError(f"named groups are not allowed: {source!r}")
+            opener = next((o for o in _GROUP_OPENERS if source.startswith(o, i)), None)
+            if opener is None:
+                if source.startswith("(?", i):
+                    raise PatternError(f"unsupported group syntax: {source!r}")
+                out.append("(?:")
+                i += 1
+            else:
+                out.append(opener)
+                i += len(opener)
+            last_letter = ""
+            continue
+        if c in " '-":
+            i += 1
+            # The gap is optional already; an author's own "?" after it says so.
+            author_optional = i < n and source[i] == "?"
+            if author_optional:
+                i += 1
+            # Next to a class or a repeat ("[a-z]+ ", " \\w+") an optional gap would
+            # let the regex split one word anywhere: there a bare space is required.
+            prev = out[-1] if out else ""
+            nxt = source[i] if i < n else ""
+            beside_class = bool(prev) and (prev[-1] in "+*}]" or prev.startswith("\\"))
+            # After a one-letter word ("i want", "a rope") the space is required too:
+            # an optional gap there makes every word starting with "i" or "a" explore
+            # the whole "i ..." subtree, and "iwant" is not how people type.
+            one_letter = (
+                c == " "
+                and len(out) >= 1
+                and out[-1].isalpha()
+                and len(out[-1]) == 1
+                and (len(out) < 2 or not out[-2][-1:].isalnum())
+            )
+            if not author_optional and (beside_class or one_letter or nxt in ("[", "\\")):
+                if not (out and out[-1] in (" ?", "[ ]")):
+                    out.append("[ ]")
+            elif not (out and out[-1] in (" ?", "[ ]")):
+                out.append(" ?")
+            last_letter = ""
+            continue
+        folded = fold_char(c) if not c.isascii() or c.isalpha() else c
+        for f in folded:
+            if f.isalpha():
+                if f == last_letter:
+                    continue
+                last_letter = f
+            else:
+                last_letter = ""
+            out.append(re.escape(f) if not f.isascii() and not f.isalnum() else f)
+        i += 1
+    return "".join(out)
+
+
+def _class_end(source: str, start: int) -> int:
+    i = start + 1
+    if i < len(source) and source[i] == "^":
+        i += 1
+    if i < len(source) and source[i] == "]":
+        i += 1
+    while i < len(source):
+        if source[i] == "\\":
+            i += 2
+            continue
+        if source[i] == "]":
+            return i
+        i += 1
+    raise PatternError(f"unterminated character class: {source!r}")
+
+
+def split_top_level(source: str) -> list[str]:
+    """Split a regex at its top-level ``|`` (outside groups and classes)."""
+    parts: list[str] = []
+    depth = 0
+    i = 0
+    start = 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(source, i) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    parts.append(source[start:])
+    return parts
+
+
+def _group_end(source: str, start: int) -> int:
+    depth = 0
+    i = start
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(source, i) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise PatternError(f"unbalanced parentheses: {source!r}")

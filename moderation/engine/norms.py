@@ -1,0 +1,283 @@
+"""Structural norm checks: phone numbers, e-mails, handles, links, shouting, length.
+
+Word-list norms (abuse, "my snap is ...", street addresses) are lexicon rules;
+this module covers what needs structure rather than words. It works on the
+light form of the text (see ``normalize.normalise_light``) so digits stay digits.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import phonenumbers
+
+from .normalize import Normalised, normalise_light
+
+
+class NormsDataError(ValueError):
+    """The norms data file (helplines, link domains) is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class NormsData:
+    """Data the structural checks need, loaded from ``lexicons/norms.toml``."""
+
+    helplines: frozenset[str]
+    phone_regions: tuple[str, ...]
+    tlds: frozenset[str]
+    word_tlds: frozenset[str]
+    allowed_domains: frozenset[str]
+
+
+def load_norms_data(path: Path) -> NormsData:
+    """Read helplines, phone regions and link data from a TOML file."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise NormsDataError(f"{path}: {exc}") from exc
+
+    def strings(section: str, key: str) -> list[str]:
+        table = data.get(section, {})
+        value = table.get(key, []) if isinstance(table, dict) else None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise NormsDataError(f"{path}: [{section}] {key} must be a list of strings")
+        return list(value)
+
+    helplines = strings("helplines", "numbers")
+    return NormsData(
+        helplines=frozenset(digits_only(n) for n in helplines),
+        phone_regions=tuple(r.upper() for r in strings("phones", "regions")),
+        tlds=frozenset(t.lower() for t in strings("links", "tlds")),
+        word_tlds=frozenset(t.lower() for t in strings("links", "word_tlds")),
+        allowed_domains=frozenset(d.lower() for d in strings("links", "allowed_domains")),
+    )
+
+
+def digits_only(text: str) -> str:
+    """Return the ASCII digits of ``text`` (full-width digits folded)."""
+    return "".join(str(int(c)) for c in text if c.isdigit() and c.isdecimal())
+
+
+@dataclass(frozen=True, slots=True)
+class NormHit:
+    """A norm breach at ``[start, end)`` of the original text."""
+
+    norm: str
+    start: int
+    end: int
+
+
+# A run of digits with the separators people put in phone numbers. Leading "+"
+# or "00" marks an international number.
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\b00)?\(?\d(?:[ \-./()]{0,2}\d){5,16}(?!\w)")
+_DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|(?:19|20)\d\d\s*[-/]\s*(?:19|20)\d\d")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+# "name at domain dot com", "name (at) domain [dot] de", "jan małpa wp kropka pl".
+_AT_WORDS = (
+    r"at|arroba|chiocciola|malpa|małpa|zavinac|zavináč|klammeraffe|arobase|apenstaartje|"
+    r"apestaartje|aapje|a commerciale|coada de maimuta"
+)
+_DOT_WORDS = r"dot|punkt|point|punto|kropka|tecka|tečka|punct|ponto|punt|stip"
+_OBF_SEP = rf"\s*[(\[{{<]?\s*(?:{_DOT_WORDS}|\.)\s*[)\]}}>]?\s*"
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?<![\w.])[\w+-]{{2,}}(?:{_OBF_SEP}[\w+-]+)*?"
+    rf"\s*[(\[{{<]?\s*(?:{_AT_WORDS})\s*[)\]}}>]?\s*[\w-]+"
+    rf"(?:{_OBF_SEP}[\w-]+)*?{_OBF_SEP}(?P<tld>[a-z]{{2,6}})(?![\w/])",
+    re.IGNORECASE,
+)
+_HANDLE = re.compile(r"(?<![\w@.])@[a-z0-9_](?:[a-z0-9_.]{1,29})(?<!\.)", re.IGNORECASE)
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_BARE_DOMAIN = re.compile(
+    r"(?<![\w@./-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,12}))(?![\w-])(/[^\s]*)?",
+    re.IGNORECASE,
+)
+# Cheap pre-checks; each starts with a character class or literal, which ``re``
+# scans for in C, so plain chat pays almost nothing.
+_PHONE_HINT = re.compile(r"\d(?:[ \-./()]{0,2}\d){5}")
+_DOT_HINT = re.compile(r"[.][^\W\d_]|https?:|www")
+# Literal alternatives, so ``re`` can skip to their first characters in C.
+_AT_HINT = re.compile(
+    "|".join(
+        re.escape(t)
+        for t in (
+            " at ",
+            "(at)",
+            "[at]",
+            "{at}",
+            "<at>",
+            *(f" {w} " for w in _AT_WORDS.split("|")[1:]),
+        )
+    )
+)
+_DOT_TOKENS = (".", *(_DOT_WORDS.split("|")))
+_SCHEME = re.compile(r"^(?:https?://)?", re.IGNORECASE)
+
+
+class NormChecker:
+    """Run the structural norm checks with one configuration."""
+
+    def __init__(
+        self,
+        data: NormsData,
+        *,
+        max_length: int,
+        shouting_min_letters: int,
+        shouting_ratio: float,
+    ) -> None:
+        self.data = data
+        self.max_length = max_length
+        self.shouting_min_letters = shouting_min_letters
+        self.shouting_ratio = shouting_ratio
+        self._helpline_national = frozenset(h.lstrip("0") for h in data.helplines)
+
+    def check(self, text: str, *, region_hint: str | None = None) -> list[NormHit]:
+        """Return the structural norm breaches of ``text``."""
+        hits: list[NormHit] = []
+        if len(text) > self.max_length:
+            hits.append(NormHit("too_long", self.max_length, len(text)))
+        if self.is_shouting(text):
+            hits.append(NormHit("shouting", 0, len(text)))
+        low = f" {text.lower()} "
+        has_at = bool(_AT_HINT.search(low)) and any(t in low for t in _DOT_TOKENS)
+        has_dot = bool(_DOT_HINT.search(text))
+        has_phone = bool(_PHONE_HINT.search(text))
+        if not (has_at or has_dot or has_phone or "@" in text):
+            return hits
+        light = normalise_light(text)
+        hits.extend(self._contact_and_links(light, region_hint, has_at, has_dot, has_phone))
+        return hits
+
+    def is_shouting(self, text: str) -> bool:
+        """Return True when most letters are capitals over enough letters."""
+        lower = text.lower()
+        if lower == text:
+            return False
+        if text.isascii():
+            # Upper-case ASCII letters are exactly the characters lower() changed.
+            upper = sum(map(str.__ne__, text, lower))
+            if upper < self.shouting_ratio * self.shouting_min_letters:
+                return False
+        upper = sum(map(str.isupper, text))
+        cased = upper + sum(map(str.islower, text))
+        if cased < self.shouting_min_letters:
+            return False
+        return upper >= self.shouting_ratio * cased
+
+    def _contact_and_links(
+        self,
+        light: Normalised,
+        region_hint: str | None,
+        has_at: bool,
+        has_dot: bool,
+        has_phone: bool,
+    ) -> list[NormHit]:
+        text = light.text
+        hits: list[NormHit] = []
+        taken: list[tuple[int, int]] = []
+
+        def add(norm: str, start: int, end: int) -> None:
+            taken.append((start, end))
+            s, e = light.to_original(start, end)
+            hits.append(NormHit(norm, s, e))
+
+        def free(start: int, end: int) -> bool:
+            return all(end <= s or start >= e for s, e in taken)
+
+        if "@" in text:
+            for m in _EMAIL.finditer(text):
+                add("contact_info", m.start(), m.end())
+        # Links before spelled-out e-mails: "an article at example.org/x" is a link.
+        for m in _URL.finditer(text) if has_dot else ():
+            if free(m.start(), m.end()) and not self._allowed_url(m.group()):
+                add("link", m.start(), m.end())
+        for m in _BARE_DOMAIN.finditer(text) if has_dot else ():
+            if not free(m.start(), m.end()):
+                continue
+            tld = m.group(2).lower()
+            has_path = m.group(3) is not None
+            if tld in self.data.tlds or (tld in self.data.word_tlds and has_path):
+                if not self._allowed_domain(m.group(1)):
+                    add("link", m.start(), m.end())
+        for m in _OBFUSCATED_EMAIL.finditer(text) if has_at else ():
+            if m.group("tld").lower() in self.data.tlds and free(m.start(), m.end()):
+                add("contact_info", m.start(), m.end())
+        for m in _HANDLE.finditer(text) if "@" in text else ():
+            if free(m.start(), m.end()):
+                add("contact_info", m.start(), m.end())
+        for m in _PHONE_CANDIDATE.finditer(text) if has_phone else ():
+            if free(m.start(), m.end()) and self._is_private_phone(m.group(), region_hint):
+                add("contact_info", m.start(), m.end())
+        return hits
+
+    def _allowed_url(self, url: str) -> bool:
+        host = _SCHEME.sub("", url).split("/", 1)[0]
+        return self._allowed_domain(host)
+
+    def _allowed_domain(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        if host.startswith("www."):
+            host = host[4:]
+        return any(host == d or host.endswith("." + d) for d in self.data.allowed_domains)
+
+    def _is_private_phone(self, candidate: str, region_hint: str | None) -> bool:
+        """Return True for a plausible personal phone number that is not a helpline."""
+        digits = digits_only(candidate)
+        if not 7 <= len(digits) <= 15 or _DATE_LIKE.fullmatch(candidate.strip()):
+            return False
+        if self._is_helpline(digits):
+            return False
+        text = candidate.strip()
+        if text.startswith("00"):
+            text = "+" + text[2:]
+        if text.startswith("+"):
+            try:
+                number = phonenumbers.parse(text, None)
+            except phonenumbers.NumberParseException:
+                return False
+            if self._is_helpline(str(number.national_number)):
+                return False
+            return bool(phonenumbers.is_possible_number(number))
+        for region in self._regions(region_hint):
+            try:
+                number = phonenumbers.parse(text, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                return not self._is_helpline(str(number.national_number))
+        # Not valid anywhere we know, but grouped like a phone number and long
+        # enough: privacy errs on the side of flagging.
+        return 9 <= len(digits) <= 13 and "." not in text and "/" not in text
+
+    def _is_helpline(self, digits: str) -> bool:
+        return digits in self.data.helplines or digits.lstrip("0") in self._helpline_national
+
+    def _regions(self, region_hint: str | None) -> Iterable[str]:
+        if region_hint:
+            yield region_hint
+        for region in self.data.phone_regions:
+            if region != region_hint:
+                yield region
+
+
+_LANG_REGION = {
+    "en": "GB",
+    "de": "DE",
+    "fr": "FR",
+    "es": "ES",
+    "it": "IT",
+    "pl": "PL",
+    "cs": "CZ",
+    "ro": "RO",
+    "nl": "NL",
+    "pt": "PT",
+}
+
+
+def region_for_language(lang: str | None) -> str | None:
+    """Return the phone region tried first for a language hint."""
+    return _LANG_REGION.get(lang or "")

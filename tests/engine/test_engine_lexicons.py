@@ -1,0 +1,126 @@
+"""Lexicon files: they load, their examples are covered, bad files fail clearly."""
+
+from pathlib import Path
+
+import pytest
+
+from moderation.engine import (
+    Engine,
+    EngineConfig,
+    LexiconError,
+    Rule,
+    Tier,
+    default_engine,
+    load_lexicons,
+)
+from moderation.engine.lexicon import DEFAULT_LEXICON_DIR, Matcher, parse_lexicon
+
+LANGUAGES = {"en", "de", "fr", "es", "it", "pl", "cs", "ro", "nl", "pt", "xx"}
+
+
+def test_every_language_has_a_lexicon() -> None:
+    assert {lexicon.lang for lexicon in load_lexicons(DEFAULT_LEXICON_DIR)} == LANGUAGES
+
+
+def _rules_with_examples() -> list[Rule]:
+    return [r for r in default_engine().rules if r.examples or r.counter_examples]
+
+
+def _covers(rule: Rule, hit: Rule) -> bool:
+    """Return True when ``hit`` says what ``rule`` says (same kind and category, tier as high)."""
+    if hit.kind != rule.kind or hit.category != rule.category:
+        return False
+    return rule.kind != "signal" or hit.tier >= rule.tier
+
+
+@pytest.mark.parametrize("rule", _rules_with_examples(), ids=lambda r: r.id)
+def test_lexicon_examples_are_matched(rule: Rule) -> None:
+    engine = default_engine()
+    by_id = {r.id: r for r in engine.rules}
+    for example in rule.examples:
+        hits = [by_id[i] for i in engine.match_rule_ids(example)]
+        assert any(_covers(rule, hit) for hit in hits), (example, [h.id for h in hits])
+    for example in rule.counter_examples:
+        assert rule.id not in engine.match_rule_ids(example), example
+
+
+def test_rule_ids_are_prefixed_with_their_language() -> None:
+    assert all(r.id.split(".", 1)[0] == r.lang for r in default_engine().rules)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"lang": "english"}, "two-letter code"),
+        ({"lang": "en", "signal": [{"id": "x", "patterns": ["a"]}]}, "category"),
+        (
+            {
+                "lang": "en",
+                "signal": [{"id": "x", "category": "suicide", "tier": "urgent", "patterns": ["a"]}],
+            },
+            "tier",
+        ),
+        ({"lang": "en", "cue": [{"id": "x", "kind": "weather", "patterns": ["a"]}]}, "kind"),
+        ({"lang": "en", "norm": [{"id": "x", "norm": "abuse", "patterns": []}]}, "at least one"),
+        (
+            {"lang": "en", "norm": [{"id": "x", "norm": "abuse", "patterns": ["a"], "oops": 1}]},
+            "unknown keys",
+        ),
+    ],
+)
+def test_malformed_lexicons_are_rejected_with_the_reason(
+    data: dict[str, object], message: str
+) -> None:
+    with pytest.raises(LexiconError, match=message):
+        parse_lexicon(data)
+
+
+def test_a_bad_regex_names_its_rule() -> None:
+    lexicon = parse_lexicon(
+        {
+            "lang": "en",
+            "signal": [
+                {"id": "bad", "category": "suicide", "tier": "high", "patterns": ["(unclosed"]}
+            ],
+        }
+    )
+    with pytest.raises(LexiconError, match=r"en\.bad"):
+        Matcher(lexicon.rules)
+
+
+def test_engine_can_be_built_from_loaded_lexicons() -> None:
+    lexicon = parse_lexicon(
+        {
+            "lang": "en",
+            "signal": [
+                {
+                    "id": "suicide.test",
+                    "category": "suicide",
+                    "tier": "high",
+                    "patterns": ["blue whale"],
+                }
+            ],
+        }
+    )
+    engine = Engine(EngineConfig(lexicons=(lexicon,)))
+    verdict = engine.assess("the BLUE  whale challenge")
+    assert verdict.tier is Tier.HIGH
+    assert verdict.rules == ("en.suicide.test",)
+
+
+def test_compile_cache_gives_the_same_verdicts(tmp_path: Path) -> None:
+    texts = ["I want to die tonight", "ich lach mich tot", "call 07700 900123", "kms"]
+    plain = Engine(EngineConfig(languages=("en", "de")))
+    cold = Engine(EngineConfig(languages=("en", "de"), cache_dir=tmp_path))
+    warm = Engine(EngineConfig(languages=("en", "de"), cache_dir=tmp_path))
+    assert any(tmp_path.iterdir())
+    for text in texts:
+        assert plain.assess(text) == cold.assess(text) == warm.assess(text)
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    Engine(EngineConfig(languages=("en",), cache_dir=tmp_path))
+    for path in tmp_path.iterdir():
+        path.write_bytes(b"garbage")
+    engine = Engine(EngineConfig(languages=("en",), cache_dir=tmp_path))
+    assert engine.assess("I want to die").tier is Tier.HIGH

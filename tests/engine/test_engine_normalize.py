@@ -1,0 +1,102 @@
+"""Normalisation: each obfuscation folds to the plain form, and offsets map back."""
+
+import pytest
+
+from moderation.engine import assess, normalise, normalise_light
+from moderation.engine.normalize import fold_pattern_literal
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("I WANT TO DIE", "i want to die"),  # case fold
+        (
+            "\uff4b\uff49\uff4c\uff4c \uff4d\uff59\uff53\uff45\uff4c\uff46",
+            "kil myself",
+        ),  # full-width (NFKC)
+        ("kill\u200bmyself", "kilmyself"),  # zero-width space removed
+        ("kill\u202emyself", "kilmyself"),  # bidi control removed
+        ("\u0455u\u0456\u0441\u0456d\u0435", "suicide"),  # Cyrillic look-alikes
+        ("\u039a\u0399LL", "kil"),  # Greek capitals
+        ("k1ll mys3lf", "kil myself"),  # leetspeak digits
+        ("$uicide", "suicide"),  # leetspeak symbol
+        ("k!ll", "kil"),  # "!" inside a word is a letter
+        ("help!", "help."),  # "!" at the end is punctuation
+        ("k i l l  m y s e l f", "kilmyself"),  # letters split by spaces
+        ("s.u.i.c.i.d.e", "suicide"),  # letters split by dots
+        ("c-u-t", "cut"),  # letters split by hyphens
+        ("dieeeeee", "die"),  # repeated letters squeezed
+        ("zabiję się", "zabije sie"),  # diacritics stripped
+        ("Straße", "strase"),  # ß folds to ss, then squeezed
+        ("łza", "lza"),  # ł has no decomposition: table fold
+        ("I'm", "i m"),  # apostrophe is a word gap
+        ("self-harm", "self harm"),  # hyphen is a word gap
+        ("🔪\ufe0f🏽", "🔪"),  # variation selector and skin tone dropped
+    ],
+)
+def test_obfuscation_folds_to_plain_text(raw: str, expected: str) -> None:
+    assert normalise(raw).text == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["I took 30 pills at 3am", "call 116 123", "10mg", "it was 2019", "100pills"],
+)
+def test_numbers_are_not_leetspeak(raw: str) -> None:
+    digits = [c for c in raw if c.isdigit()]
+    assert [c for c in normalise(raw).text if c.isdigit()] == digits
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        ("so... I want to DIEEEE tonight", "want to DIEEEE"),
+        ("ok k i l l  m y s e l f", "k i l l  m y s e l f"),
+        ("\uff29 want to \uff44\uff49\uff45", "want to \uff44\uff49\uff45"),
+        ("i w\u200bant to die", "w\u200bant to die"),
+        ("Straße: ich will sterben", "ich will sterben"),
+        (
+            "\u0455u\u0456\u0441\u0456d\u0435 is the only way out",
+            "\u0455u\u0456\u0441\u0456d\u0435 is the only way out",
+        ),
+    ],
+)
+def test_span_maps_back_to_original_text(raw: str, needle: str) -> None:
+    verdict = assess(raw)
+    crisis = [s for s in verdict.spans if s.category in verdict.categories]
+    assert crisis, verdict
+    assert any(raw[s.start : s.end] == needle for s in crisis), [
+        raw[s.start : s.end] for s in crisis
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(0, 1), (0, 5), (3, 9), (2, 2)],
+)
+def test_to_original_is_monotonic_and_in_range(start: int, end: int) -> None:
+    raw = "\uff2b\uff49\uff4c\uff4c  mmmyyy   \u0455elf"
+    norm = normalise(raw)
+    s, e = norm.to_original(start, min(end, len(norm.text)))
+    assert 0 <= s <= e <= len(raw)
+
+
+def test_light_form_keeps_digits_and_case() -> None:
+    light = normalise_light("Call \uff10\uff17\uff17\uff10\uff10\u200b 900123 NOW")
+    assert light.text == "Call 07700 900123 NOW"
+    start = light.text.index("07700")
+    assert light.to_original(start, start + 5) == (5, 10)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "folded"),
+    [
+        ("i want to die", "i[ ]want ?to ?die"),
+        ("kill myself", "kil ?myself"),
+        ("zabiję się", "zabije ?sie"),
+        ("(i'm)", "(?:i ?m)"),
+        ("[0-9]+ pills", "[0-9]+[ ]pils"),
+    ],
+)
+def test_patterns_fold_like_text(pattern: str, folded: str) -> None:
+    assert fold_pattern_literal(pattern) == folded
