@@ -34,9 +34,15 @@ from chat.protocol import (
     You,
 )
 from chat.state import PRESENCE_TTL, PresenceEntry, room_state
+from moderation import engine
 from moderation.models import Sanction
+from moderation.policy import decide, room_policy
+from moderation.services import do_block_message, do_moderate_message
 
 SUPERVISOR = "supervisor"
+# How far back the engine looks at the writer's own messages for signals that add up.
+CONTEXT_WINDOW = timedelta(minutes=30)
+CONTEXT_MESSAGES = 4
 
 
 class RoomAccessError(Exception):
@@ -176,6 +182,9 @@ def build_hello(access: RoomAccess, members: list[Member], hands: list[Member]) 
             name=access.name,
             role=access.role,
             muted_until=_muted_until(access),
+            blur_flagged=User.objects.values_list("blur_flagged", flat=True).get(pk=access.user_id)
+            if access.moderates
+            else None,
         ),
         norms=NormsInfo(version=room.norms_version, text=room.norms_text, accepted=accepted),
         members=members,
@@ -298,13 +307,39 @@ def _check_may_post(
                 )
 
 
+def _previous_texts(access: RoomAccess) -> list[str]:
+    """Return the writer's last few messages in the room, oldest first, for context."""
+    texts = list(
+        Message.objects.filter(
+            room_id=access.room_id,
+            author_id=access.user_id,
+            created__gte=timezone.now() - CONTEXT_WINDOW,
+        )
+        .order_by("-created")
+        .values_list("body", flat=True)[:CONTEXT_MESSAGES]
+    )
+    texts.reverse()
+    return texts
+
+
 def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> SendResult:
-    """Check and store one message, then (after commit) show it to the room."""
+    """Check, assess and store one message, then (after commit) tell whoever must know:
+    the room, the writer, the moderators."""
     ref = str(client_id)
     text = _check_body(body, ref)
     earlier = _earlier_send(access.user_id, client_id, text)
     if earlier is not None:
         return SendResult(ack=earlier)
+    room_fields = Room.objects.values("policy", "language").get(pk=access.room_id)
+    verdict = engine.assess_window(_previous_texts(access), text, lang=room_fields["language"])
+    decision = decide(verdict, room_policy(room_fields["policy"]), moderator=access.moderates)
+    if not decision.stored:
+        do_block_message(access, decision)
+        raise ProtocolError(
+            ErrorCode.NORM_BLOCKED,
+            "Not sent. " + " ".join(decision.reasons),
+            ref=ref,
+        )
     try:
         with transaction.atomic():
             # The room row lock orders messages: seq follows commit order, so a client
@@ -322,7 +357,10 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
                         ref=ref,
                     )
                 session = Session.objects.create(room=room)
-            message = do_post_message(room, session, access.user_id, client_id, text)
+            message = do_post_message(
+                room, session, access.user_id, client_id, text, visible=decision.visible
+            )
+            do_moderate_message(access, room, message, verdict, decision)
     except IntegrityError:
         # A retry of the same client_id raced this one and won; answer with its ack.
         earlier = _earlier_send(access.user_id, client_id, text)
@@ -335,23 +373,34 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
 
 
 def do_post_message(
-    room: Room, session: Session, author_id: int, client_id: uuid.UUID, text: str
+    room: Room,
+    session: Session,
+    author_id: int,
+    client_id: uuid.UUID,
+    text: str,
+    *,
+    visible: bool = True,
 ) -> Message:
-    """Store a visible message with the room's next seq; call inside the room lock."""
-    room.last_seq += 1
-    Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
+    """Store a message (visible ones with the room's next seq, and shown to the room
+    after commit). Call inside the room lock."""
+    seq = None
+    if visible:
+        room.last_seq += 1
+        Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
+        seq = room.last_seq
     message = Message.objects.create(
         room=room,
         session=session,
         author_id=author_id,
         client_id=client_id,
         body=text,
-        seq=room.last_seq,
-        status=Message.Status.VISIBLE,
+        seq=seq,
+        status=Message.Status.VISIBLE if visible else Message.Status.HELD,
     )
     message = Message.objects.select_related("author").get(pk=message.pk)
-    frame = message_frame(message)
-    transaction.on_commit(lambda: events.publish(events.room_group(room.pk), frame))
+    if visible:
+        frame = message_frame(message)
+        transaction.on_commit(lambda: events.publish(events.room_group(room.pk), frame))
     return message
 
 
@@ -504,6 +553,23 @@ async def atyping(access: RoomAccess) -> None:
     )
 
 
+async def acall_next_hand(access: RoomAccess) -> None:
+    """Moderators: call on the first raised hand and tell the room who speaks."""
+    from moderation.actions import check_moderator, record_hand_next
+
+    check_moderator(access)
+    state = room_state()
+    queue = await ahands(access.room_id)
+    speaking = queue[0] if queue else None
+    if speaking is not None:
+        await state.lower_hand(access.room_id, speaking.id)
+    await database_sync_to_async(record_hand_next)(access, speaking.id if speaking else None)
+    await events.apublish(
+        events.room_group(access.room_id),
+        HandsFrame(queue=await ahands(access.room_id), speaking=speaking),
+    )
+
+
 async def acheck_send_rate(access: RoomAccess, ref: str) -> None:
     """Raise rate_limited when the user sends faster than the configured token bucket."""
     count, seconds = settings.PEERCHAT["SEND_RATE"]
@@ -520,6 +586,10 @@ async def acheck_send_rate(access: RoomAccess, ref: str) -> None:
 
 async def asend_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> AckFrame:
     """Rate-limit, check and store one message; return the ack for the sender."""
+    # A retry of a stored message gets its ack back without spending a send token.
+    earlier = await database_sync_to_async(_earlier_send)(access.user_id, client_id, body.strip())
+    if earlier is not None:
+        return earlier
     await acheck_send_rate(access, str(client_id))
     result = await database_sync_to_async(check_send_message)(access, client_id, body)
     return result.ack

@@ -6,10 +6,11 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 
 from chat import actions, events
 from chat.protocol import (
@@ -19,11 +20,13 @@ from chat.protocol import (
     ErrorFrame,
     History,
     LowerHand,
+    ModHandNext,
     NormsAcceptedFrame,
     Ping,
     PongFrame,
     ProtocolError,
     RaiseHand,
+    Report,
     Resume,
     ResumedFrame,
     SendMessage,
@@ -34,6 +37,9 @@ from chat.protocol import (
     parse_client_frame,
 )
 from chat.state import PRESENCE_TTL
+from moderation import actions as moderation_actions
+from moderation.alerts import ONCALL_GROUP
+from moderation.escalation import ensure_escalation_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +54,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     access: actions.RoomAccess | None = None
     groups_joined: list[str]
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Run the handler for a layer or socket event.
+
+        Channels' own dispatch closes stale database connections first, a thread-pool
+        hop per event. This consumer never uses the ORM on the event loop: every query
+        runs in database_sync_to_async, which closes stale connections in its own
+        thread. So the hop is skipped, and relaying a frame stays on the loop.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.access = None
@@ -74,6 +93,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY)
             return
         self.access = access
+        ensure_escalation_task()
         for group in self.groups_for(access):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
@@ -87,6 +107,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         groups = [events.room_group(access.room_id), events.user_group(access.user_id)]
         if access.moderates:
             groups.append(events.moderators_group(access.room_id))
+        if access.role == actions.SUPERVISOR:
+            groups.append(ONCALL_GROUP)
         return groups
 
     async def disconnect(self, code: int) -> None:
@@ -106,7 +128,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.handle(self.access, frame)
         except ProtocolError as error:
             await self.send_frame(ErrorFrame.from_error(error))
-        except (OperationalError, InterfaceError, DatabaseError):
+        except (OperationalError, InterfaceError):
             logger.warning("database unavailable for room %s", self.access.room_id, exc_info=True)
             await self.send_frame(
                 ErrorFrame(
@@ -147,6 +169,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await actions.atake_break(access, self.channel_name, minutes)
             case EndBreak():
                 await actions.atake_break(access, self.channel_name, None)
+            case Report():
+                await database_sync_to_async(moderation_actions.check_report)(access, frame)
+            case ModHandNext():
+                await actions.acall_next_hand(access)
+            case _:
+                await database_sync_to_async(moderation_actions.check_moderator_action)(
+                    access, frame
+                )
 
     async def resume(self, access: actions.RoomAccess, after_seq: int) -> None:
         """Send every visible message after after_seq, in pages, then `resumed`."""
@@ -177,6 +207,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def chat_close(self, event: dict[str, Any]) -> None:
         """Close this socket (kick or ban), after relaying the frame that says why."""
+        if self.access is None or event.get("room_id") != self.access.room_id:
+            return
         if event.get("text"):
             await self.send(text_data=event["text"])
         await self.close(code=int(event.get("code", CLOSE_KICKED)))

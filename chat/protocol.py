@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     BANNED = "banned"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
+    NORM_BLOCKED = "norm_blocked"
     TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
 
@@ -111,6 +112,138 @@ class EndBreak(ClientFrame):
     type: Literal["break.end"]
 
 
+class Report(ClientFrame):
+    type: Literal["report"]
+    message_id: int
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+Reason = Annotated[str, Field(max_length=500)]
+
+
+class ModWarn(ClientFrame):
+    type: Literal["mod.warn"]
+    user: int
+    reason: Reason
+
+
+class ModMute(ClientFrame):
+    type: Literal["mod.mute"]
+    user: int
+    minutes: Annotated[int, Field(ge=1, le=10080)]
+    reason: Reason = ""
+
+
+class ModUnmute(ClientFrame):
+    type: Literal["mod.unmute"]
+    user: int
+
+
+class ModKick(ClientFrame):
+    type: Literal["mod.kick"]
+    user: int
+    reason: Reason = ""
+
+
+class ModBan(ClientFrame):
+    type: Literal["mod.ban"]
+    user: int
+    minutes: Annotated[int, Field(ge=1, le=525600)] | None = None
+    reason: Reason = ""
+
+
+class ModUnban(ClientFrame):
+    type: Literal["mod.unban"]
+    user: int
+
+
+class ModHide(ClientFrame):
+    type: Literal["mod.hide"]
+    message_id: int
+    reason: Reason = ""
+
+
+class ModRelease(ClientFrame):
+    type: Literal["mod.release"]
+    message_id: int
+
+
+class ModSlow(ClientFrame):
+    type: Literal["mod.slow"]
+    seconds: Annotated[int, Field(ge=0, le=3600)]
+
+
+class ModLock(ClientFrame):
+    type: Literal["mod.lock"]
+
+
+class ModUnlock(ClientFrame):
+    type: Literal["mod.unlock"]
+
+
+class ModPin(ClientFrame):
+    type: Literal["mod.pin"]
+    message_id: int
+
+
+class ModUnpin(ClientFrame):
+    type: Literal["mod.unpin"]
+
+
+class ModSessionStart(ClientFrame):
+    type: Literal["mod.session.start"]
+    mode: Literal["online", "hybrid"] = "online"
+    in_person_count: Annotated[int, Field(ge=0, le=1000)] = 0
+
+
+class ModSessionEnd(ClientFrame):
+    type: Literal["mod.session.end"]
+
+
+class ModSessionCount(ClientFrame):
+    type: Literal["mod.session.count"]
+    in_person_count: Annotated[int, Field(ge=0, le=1000)]
+
+
+class ModHandNext(ClientFrame):
+    type: Literal["mod.hand.next"]
+
+
+class FlagAck(ClientFrame):
+    type: Literal["flag.ack"]
+    flag_id: int
+
+
+class FlagResolve(ClientFrame):
+    type: Literal["flag.resolve"]
+    flag_id: int
+    outcome: Literal["resolved", "dismissed"]
+    note: Annotated[str, Field(max_length=5000)] = ""
+
+
+ModFrame = (
+    ModWarn
+    | ModMute
+    | ModUnmute
+    | ModKick
+    | ModBan
+    | ModUnban
+    | ModHide
+    | ModRelease
+    | ModSlow
+    | ModLock
+    | ModUnlock
+    | ModPin
+    | ModUnpin
+    | ModSessionStart
+    | ModSessionEnd
+    | ModSessionCount
+    | ModHandNext
+    | FlagAck
+    | FlagResolve
+)
+
+
 AnyClientFrame = Annotated[
     SendMessage
     | AcceptNorms
@@ -121,7 +254,9 @@ AnyClientFrame = Annotated[
     | RaiseHand
     | LowerHand
     | StartBreak
-    | EndBreak,
+    | EndBreak
+    | Report
+    | ModFrame,
     Field(discriminator="type"),
 ]
 
@@ -250,6 +385,7 @@ class You(BaseModel):
     name: str
     role: str
     muted_until: datetime | None = None
+    blur_flagged: bool | None = None
 
 
 class HelloFrame(ServerFrame):
@@ -293,7 +429,96 @@ class PresenceFrame(ServerFrame):
 class HandsFrame(ServerFrame):
     type: Literal["hands"] = "hands"
     queue: list[Member]
+    speaking: Member | None = None
 
 
 class PongFrame(ServerFrame):
     type: Literal["pong"] = "pong"
+
+
+class RoomStateFrame(ServerFrame):
+    type: Literal["room.state"] = "room.state"
+    locked: bool
+    slow_mode_seconds: int
+    pinned: MessageFrame | None = None
+    session: dict[str, Any] | None = None
+
+
+class MessageHiddenFrame(ServerFrame):
+    type: Literal["message.hidden"] = "message.hidden"
+    id: int
+    seq: int | None = None
+
+
+class NoticeFrame(ServerFrame):
+    type: Literal["notice"] = "notice"
+    kind: str
+    text: str
+    room: str | None = None
+    until: datetime | None = None
+    flag_id: int | None = None
+
+
+class Resource(BaseModel):
+    name: str
+    phone: str | None = None
+    url: str | None = None
+    hours: str | None = None
+    kind: str
+
+
+class SupportFrame(ServerFrame):
+    type: Literal["support"] = "support"
+    tier: str
+    message_id: int | None = None
+    text: str
+    resources: list[Resource]
+
+
+class HeldFrame(ServerFrame):
+    type: Literal["held"] = "held"
+    message: MessageFrame
+    norm: str
+    detail: str
+
+
+class FlagInfo(BaseModel):
+    id: int
+    kind: str
+    tier: str
+    categories: list[str]
+    norms: list[str]
+    spans: list[list[Any]]
+    status: str
+    created: datetime
+    count: int
+    escalated: bool
+    room: str
+    author: Author | None = None
+    message: MessageFrame | None = None
+    context: list[MessageFrame] = []
+    reason: str | None = None
+
+
+class FlagFrame(ServerFrame):
+    type: Literal["flag", "flag.update"] = "flag"
+    flag: FlagInfo
+
+
+class FlagStatusFrame(ServerFrame):
+    type: Literal["flag.status"] = "flag.status"
+    flag_id: int
+    status: str
+    by: Author | None = None
+
+
+class ModerationFrame(ServerFrame):
+    """Sent to a room's moderators after any moderation action, theirs or automatic."""
+
+    type: Literal["moderation"] = "moderation"
+    action: str
+    by: Author | None = None
+    target: Author | None = None
+    message_id: int | None = None
+    until: datetime | None = None
+    reason: str | None = None

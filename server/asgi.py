@@ -14,6 +14,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from moderation.engine import default_engine  # noqa: E402
+
+# Load the lexicons now, not on the first message someone sends.
+default_engine()
 
 application = ProtocolTypeRouter(
     {

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "frontend.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -224,4 +225,14 @@ PEERCHAT = {
     "MAX_SOCKETS_PER_ROOM": 5,
     "HISTORY_PAGE_MAX": 100,
     "HELLO_MESSAGES": 50,
+    # Retention (docs/operations.md#retention). Messages live Room.retention_days; those in
+    # a session with flags stay while a flag is open and this long after the last is closed.
+    "FLAGGED_RETENTION_DAYS": 90,
+    "AUDIT_RETENTION_DAYS": 365,
+    # What happens to a member's messages when they delete their account:
+    # "anonymise" (kept as "former member") or "delete".
+    "DELETED_MEMBER_MESSAGES": "anonymise",
+    # Crisis alerts nobody acknowledged by then go to the on-call supervisors.
+    "ESCALATE_AFTER_SECONDS": 120,
+    "ESCALATION_CHECK_SECONDS": 5,
 }

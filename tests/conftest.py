@@ -92,6 +92,14 @@ def _layer_settings(redis: str | None) -> dict[str, object]:
     return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def loaded_engine() -> None:
+    """Load the moderation lexicons once, before any test times a first message."""
+    from moderation.engine import default_engine
+
+    default_engine()
+
+
 @pytest.fixture(autouse=True)
 def isolated_live_state(settings: object) -> Iterator[None]:
     """Give every test its own channel layer and room state (a fresh Redis prefix)."""

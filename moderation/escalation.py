@@ -1,0 +1,74 @@
+"""Escalate crisis alerts nobody acknowledged to the on-call supervisors.
+
+Every daphne process runs one loop; a flag is claimed with a conditional UPDATE, so
+exactly one process sends each escalation however many run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from chat import events
+from chat.protocol import FlagFrame
+from moderation.alerts import ONCALL_GROUP, flag_info
+from moderation.flags import do_escalate_flag
+from moderation.models import Flag
+
+logger = logging.getLogger(__name__)
+
+_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+
+def escalate_after() -> timedelta:
+    return timedelta(seconds=float(settings.PEERCHAT.get("ESCALATE_AFTER_SECONDS", 120)))
+
+
+def claim_due_escalations() -> list[FlagFrame]:
+    """Mark unacknowledged crisis alerts past their time as escalated; return their frames."""
+    due = Flag.objects.filter(
+        kind=Flag.Kind.CRISIS,
+        alert__isnull=True,
+        status=Flag.Status.OPEN,
+        escalated_at__isnull=True,
+        created__lte=timezone.now() - escalate_after(),
+    ).values_list("pk", flat=True)[:100]
+    frames = []
+    for flag_id in due:
+        flag = Flag.objects.select_related("author").get(pk=flag_id)
+        # Claimed by a conditional update: False when another process took it.
+        if do_escalate_flag(flag, None, reason="not acknowledged in time"):
+            flag.refresh_from_db()
+            frames.append(FlagFrame(flag=flag_info(flag)))
+    return frames
+
+
+async def escalate_due() -> int:
+    """Send every due escalation to the oncall group; return how many."""
+    frames = await database_sync_to_async(claim_due_escalations)()
+    for frame in frames:
+        await events.apublish(ONCALL_GROUP, frame)
+    return len(frames)
+
+
+async def _escalation_loop() -> None:
+    interval = float(settings.PEERCHAT.get("ESCALATION_CHECK_SECONDS", 5))
+    while True:
+        try:
+            await escalate_due()
+        except Exception:
+            logger.exception("escalation check failed; retrying")
+        await asyncio.sleep(interval)
+
+
+def ensure_escalation_task() -> None:
+    """Start this process's escalation loop once per event loop."""
+    loop = asyncio.get_running_loop()
+    task = _tasks.get(loop)
+    if task is None or task.done():
+        _tasks[loop] = loop.create_task(_escalation_loop(), name="peerchat-escalation")
