@@ -207,3 +207,28 @@ class CrisisResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.country or 'all'})"
+
+
+class SupervisionNote(models.Model):
+    """A supervisor's note on a session: feedback that the room's moderators can read."""
+
+    session = models.ForeignKey(
+        "chat.Session", on_delete=models.CASCADE, related_name="supervision_notes"
+    )
+    # Empty once the supervisor deletes their account; the note stays with the session.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("note"))
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["created"], name="supervisionnote_created")]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on session {self.session_id}"
