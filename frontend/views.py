@@ -16,7 +16,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from chat.actions import RoomAccess, RoomAccessError, access_room
 from chat.models import Membership, Room
-from moderation.models import CrisisResource
+from moderation.resources import crisis_resources
 
 
 @login_required
@@ -51,28 +51,16 @@ def get_room_access(
 def help_lines(country: str, language: str) -> list[dict[str, str]]:
     """Return the crisis lines to offer before any `support` frame: the member's country
     and language first, then those valid everywhere; 112 after the lines to talk to."""
-    rows = list(
-        CrisisResource.objects.filter(active=True)
-        .filter(Q(country="") | Q(country=country.upper()))
-        .filter(Q(language="") | Q(language=language))
-    )
-    rows.sort(
-        key=lambda row: (
-            row.kind == CrisisResource.Kind.EMERGENCY,
-            0 if row.country else 1,
-            row.priority,
-        )
-    )
     return [
         {
-            "name": row.name,
-            "kind": row.kind,
-            "phone": row.phone,
-            "tel": re.sub(r"[^0-9+]", "", row.phone),
-            "hours": row.hours,
-            "url": row.url if row.url.startswith(("https://", "http://")) else "",
+            "name": line.name,
+            "kind": line.kind,
+            "phone": line.phone or "",
+            "tel": re.sub(r"[^0-9+]", "", line.phone or ""),
+            "hours": line.hours or "",
+            "url": line.url if (line.url or "").startswith(("https://", "http://")) else "",
         }
-        for row in rows
+        for line in crisis_resources(country, language, tier="high")
     ]
 
 
