@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import REVIEW_PERMISSION
@@ -57,10 +58,17 @@ class RoomAccess:
     name: str
     room_id: int
     role: str  # peer | moderator | supervisor
+    language: str = "en"
 
     @property
     def moderates(self) -> bool:
         return self.role in (Membership.Role.MODERATOR, SUPERVISOR)
+
+
+def with_reason(text: str, reason: str) -> str:
+    """Join a sentence and a moderator's reason into one sentence with one full stop."""
+    reason = reason.strip().rstrip(".!? ")
+    return f"{text}: {reason}." if reason else f"{text}."
 
 
 def limits() -> dict[str, object]:
@@ -84,7 +92,13 @@ def access_room(user: User, slug: str) -> RoomAccess:
         role = membership.role
     else:
         raise RoomAccessError(slug)
-    return RoomAccess(user_id=user.pk, name=user.display_name, room_id=room.pk, role=role)
+    return RoomAccess(
+        user_id=user.pk,
+        name=user.display_name,
+        room_id=room.pk,
+        role=role,
+        language=user.language or "en",
+    )
 
 
 def check_not_banned(access: RoomAccess) -> None:
@@ -100,7 +114,9 @@ def check_not_banned(access: RoomAccess) -> None:
     if ban is not None:
         raise ProtocolError(
             ErrorCode.BANNED,
-            "You are banned from this room" + (" until the time given." if ban.until else "."),
+            _("You are banned from this room until the time given.")
+            if ban.until
+            else _("You are banned from this room."),
             until=ban.until,
         )
 
@@ -203,7 +219,8 @@ def check_accept_norms(access: RoomAccess, version: int) -> int:
     if version != room.norms_version:
         raise ProtocolError(
             ErrorCode.NORMS_OUTDATED,
-            f"The room's norms are at version {room.norms_version}; read and accept that one.",
+            _("The room's norms are at version %(version)s; read and accept that one.")
+            % {"version": room.norms_version},
         )
     Membership.objects.filter(room_id=access.room_id, user_id=access.user_id).update(
         norms_version_accepted=version
@@ -226,12 +243,13 @@ def open_session(room: Room) -> Session | None:
 def _check_body(body: str, client_id: str) -> str:
     text = body.strip()
     if not text:
-        raise ProtocolError(ErrorCode.BODY_EMPTY, "A message needs some text.", ref=client_id)
+        raise ProtocolError(ErrorCode.BODY_EMPTY, _("A message needs some text."), ref=client_id)
     limit = int(settings.PEERCHAT["MAX_BODY_CHARS"])
     if len(text) > limit:
         raise ProtocolError(
             ErrorCode.BODY_TOO_LONG,
-            f"A message may have at most {limit} characters; this one has {len(text)}.",
+            _("A message may have at most %(limit)s characters; this one has %(length)s.")
+            % {"limit": limit, "length": len(text)},
             ref=client_id,
         )
     return text
@@ -245,7 +263,7 @@ def _earlier_send(user_id: int, client_id: uuid.UUID, body: str) -> AckFrame | N
     if earlier.body != body:
         raise ProtocolError(
             ErrorCode.DUPLICATE_CLIENT_ID,
-            "This client_id was already used for a different message; make a new one.",
+            _("This client_id was already used for a different message; make a new one."),
             ref=str(client_id),
         )
     return AckFrame(client_id=str(client_id), id=earlier.pk, seq=earlier.seq, status=earlier.status)
@@ -259,12 +277,12 @@ def _check_may_post(
         return
     if membership is None:
         raise ProtocolError(
-            ErrorCode.FORBIDDEN, "You are no longer a member of this room.", ref=ref
+            ErrorCode.FORBIDDEN, _("You are no longer a member of this room."), ref=ref
         )
     if membership.norms_version_accepted < room.norms_version:
         raise ProtocolError(
             ErrorCode.NORMS_REQUIRED,
-            "Read and accept the room's norms before you post.",
+            _("Read and accept the room's norms before you post."),
             ref=ref,
         )
     sanctions = list(
@@ -272,20 +290,20 @@ def _check_may_post(
     )
     for sanction in sanctions:
         if sanction.kind == Sanction.Kind.BAN:
-            raise ProtocolError(ErrorCode.BANNED, "You are banned from this room.", ref=ref)
+            raise ProtocolError(ErrorCode.BANNED, _("You are banned from this room."), ref=ref)
     for sanction in sanctions:
         if sanction.kind == Sanction.Kind.MUTE:
             raise ProtocolError(
                 ErrorCode.MUTED,
-                "A moderator muted you"
-                + (f": {sanction.reason}" if sanction.reason else "")
-                + ". You can read along and post again when the mute ends.",
+                with_reason(_("A moderator muted you"), sanction.reason)
+                + " "
+                + _("You can read along and post again when the mute ends."),
                 ref=ref,
                 until=sanction.until,
             )
     if room.locked:
         raise ProtocolError(
-            ErrorCode.LOCKED, "The room is locked; only moderators can post now.", ref=ref
+            ErrorCode.LOCKED, _("The room is locked; only moderators can post now."), ref=ref
         )
     if room.slow_mode_seconds:
         last = (
@@ -301,7 +319,8 @@ def _check_may_post(
             if wait > 0:
                 raise ProtocolError(
                     ErrorCode.SLOW_MODE,
-                    f"Slow mode is on: one message every {room.slow_mode_seconds} seconds.",
+                    _("Slow mode is on: one message every %(seconds)s seconds.")
+                    % {"seconds": room.slow_mode_seconds},
                     ref=ref,
                     retry_after=round(wait, 1),
                 )
@@ -337,7 +356,7 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
         do_block_message(access, decision)
         raise ProtocolError(
             ErrorCode.NORM_BLOCKED,
-            "Not sent. " + " ".join(decision.reasons),
+            " ".join([_("Not sent."), *decision.reasons]),
             ref=ref,
         )
     try:
@@ -353,7 +372,7 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
                 if room.kind == Room.Kind.SCHEDULED and not access.moderates:
                     raise ProtocolError(
                         ErrorCode.ROOM_CLOSED,
-                        "This room meets at set times; a moderator has not opened it yet.",
+                        _("This room meets at set times; a moderator has not opened it yet."),
                         ref=ref,
                     )
                 session = Session.objects.create(room=room)
@@ -492,7 +511,7 @@ async def ajoin_room(access: RoomAccess, channel: str) -> None:
     if mine >= int(settings.PEERCHAT["MAX_SOCKETS_PER_ROOM"]):
         raise ProtocolError(
             ErrorCode.TOO_MANY_CONNECTIONS,
-            "You have this room open in too many places; close one and try again.",
+            _("You have this room open in too many places; close one and try again."),
         )
     await state.join(access.room_id, channel, presence_entry(access))
     await apublish_presence(access.room_id)
@@ -578,7 +597,7 @@ async def acheck_send_rate(access: RoomAccess, ref: str) -> None:
     if wait > 0:
         raise ProtocolError(
             ErrorCode.RATE_LIMITED,
-            "You are sending faster than the room allows; wait a moment.",
+            _("You are sending faster than the room allows; wait a moment."),
             ref=ref,
             retry_after=round(wait, 1),
         )

@@ -11,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import translation
 
 from chat import actions, events
 from chat.protocol import (
@@ -78,7 +79,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         try:
             access = await database_sync_to_async(actions.access_room)(user, slug)
-            await database_sync_to_async(actions.check_not_banned)(access)
+            with translation.override(access.language):
+                await database_sync_to_async(actions.check_not_banned)(access)
         except actions.RoomAccessError:
             await self.close(code=CLOSE_NO_ACCESS)
             return
@@ -87,7 +89,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NO_ACCESS)
             return
         try:
-            await actions.ajoin_room(access, self.channel_name)
+            with translation.override(access.language):
+                await actions.ajoin_room(access, self.channel_name)
         except ProtocolError as error:
             await self.send_frame(ErrorFrame.from_error(error))
             await self.close(code=CLOSE_TOO_MANY)
@@ -124,8 +127,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.access is None:
             return
         try:
-            frame = parse_client_frame(text_data, int(settings.PEERCHAT["MAX_FRAME_BYTES"]))
-            await self.handle(self.access, frame)
+            # Errors and notices for this member come in their language.
+            with translation.override(self.access.language):
+                frame = parse_client_frame(text_data, int(settings.PEERCHAT["MAX_FRAME_BYTES"]))
+                await self.handle(self.access, frame)
         except ProtocolError as error:
             await self.send_frame(ErrorFrame.from_error(error))
         except (OperationalError, InterfaceError):

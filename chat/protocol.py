@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 PROTOCOL_VERSION = 1
@@ -286,15 +287,19 @@ def describe_validation_error(error: ValidationError) -> str:
 def parse_client_frame(raw: str | None, max_bytes: int) -> AnyClientFrame:
     """Parse one text frame into a typed client frame or raise ProtocolError."""
     if raw is None:
-        raise ProtocolError(ErrorCode.BAD_FRAME, "Frames must be JSON text, not binary.")
+        raise ProtocolError(ErrorCode.BAD_FRAME, _("Frames must be JSON text, not binary."))
     if len(raw) > max_bytes or len(raw.encode("utf-8")) > max_bytes:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"A frame may have at most {max_bytes} bytes.")
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE,
+            _("A frame may have at most %(bytes)s bytes.") % {"bytes": max_bytes},
+        )
     try:
         return _client_frame_adapter.validate_json(raw)
     except ValidationError as error:
         raise ProtocolError(
             ErrorCode.BAD_FRAME,
-            f"The frame is not a valid client frame ({describe_validation_error(error)}).",
+            _("The frame is not a valid client frame (%(why)s).")
+            % {"why": describe_validation_error(error)},
             ref=client_id_of(raw),
         ) from None
 

@@ -4,16 +4,25 @@ audit row, and publish after commit. Every function here runs in a worker thread
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat import events
-from chat.actions import SUPERVISOR, RoomAccess, message_frame, open_session, session_info
+from chat.actions import (
+    SUPERVISOR,
+    RoomAccess,
+    message_frame,
+    open_session,
+    session_info,
+    with_reason,
+)
 from chat.models import Membership, Message, Room, Session
 from chat.protocol import (
     Author,
@@ -55,12 +64,24 @@ CLOSE_BANNED = 4403
 
 def _forbidden() -> ProtocolError:
     return ProtocolError(
-        ErrorCode.FORBIDDEN, "Only the room's moderators and supervisors can do this."
+        ErrorCode.FORBIDDEN, _("Only the room's moderators and supervisors can do this.")
     )
 
 
 def _not_found(what: str) -> ProtocolError:
-    return ProtocolError(ErrorCode.NOT_FOUND, f"No such {what} in this room.")
+    details = {
+        "member": _("No such member in this room."),
+        "message": _("No such message in this room."),
+        "visible message": _("No such visible message in this room."),
+        "flag": _("No such flag in this room."),
+    }
+    return ProtocolError(ErrorCode.NOT_FOUND, details[what])
+
+
+def _in_language_of(user: User, build: Callable[[], NoticeFrame]) -> NoticeFrame:
+    """Build a notice in the language of the member who will read it."""
+    with translation.override(user.language or None):
+        return build()
 
 
 def check_moderator(access: RoomAccess) -> None:
@@ -87,10 +108,10 @@ def _target_member(access: RoomAccess, user_id: int) -> User:
     if membership is None:
         raise _not_found("member")
     if user_id == access.user_id:
-        raise ProtocolError(ErrorCode.FORBIDDEN, "You cannot do this to yourself.")
+        raise ProtocolError(ErrorCode.FORBIDDEN, _("You cannot do this to yourself."))
     if membership.role == Membership.Role.MODERATOR and access.role != SUPERVISOR:
         raise ProtocolError(
-            ErrorCode.FORBIDDEN, "Moderators cannot sanction each other; ask a supervisor."
+            ErrorCode.FORBIDDEN, _("Moderators cannot sanction each other; ask a supervisor.")
         )
     return membership.user
 
@@ -138,12 +159,6 @@ def _audit(access: RoomAccess, action: str, **fields: Any) -> None:
     )
 
 
-def _because(text: str, reason: str) -> str:
-    """Join a sentence and a moderator's reason into one sentence with one full stop."""
-    reason = reason.strip().rstrip(".!? ")
-    return f"{text}: {reason}." if reason else f"{text}."
-
-
 def _room_slug(access: RoomAccess) -> str:
     return Room.objects.values_list("slug", flat=True).get(pk=access.room_id)
 
@@ -155,10 +170,13 @@ def _room_slug(access: RoomAccess) -> str:
 def do_warn(access: RoomAccess, frame: ModWarn) -> None:
     target = _target_member(access, frame.user)
     _audit(access, "member.warn", target_id=target.pk, reason=frame.reason)
-    notice = NoticeFrame(
-        kind="warn",
-        text=_because("A moderator asks you to mind the room's norms", frame.reason),
-        room=_room_slug(access),
+    notice = _in_language_of(
+        target,
+        lambda: NoticeFrame(
+            kind="warn",
+            text=with_reason(_("A moderator asks you to mind the room's norms"), frame.reason),
+            room=_room_slug(access),
+        ),
     )
     _after_commit(events.user_group(target.pk), notice)
     _announce(access, "member.warn", target=target, reason=frame.reason)
@@ -177,8 +195,15 @@ def do_mute(access: RoomAccess, frame: ModMute) -> None:
         created_by_id=access.user_id,
     )
     _audit(access, "member.mute", target_id=target.pk, reason=frame.reason, until=until)
-    text = _because("A moderator muted you", frame.reason)
-    notice = NoticeFrame(kind="mute", text=text, room=_room_slug(access), until=until)
+    notice = _in_language_of(
+        target,
+        lambda: NoticeFrame(
+            kind="mute",
+            text=with_reason(_("A moderator muted you"), frame.reason),
+            room=_room_slug(access),
+            until=until,
+        ),
+    )
     _after_commit(events.user_group(target.pk), notice)
     _announce(access, "member.mute", target=target, until=until, reason=frame.reason)
 
@@ -195,7 +220,10 @@ def _lift(access: RoomAccess, user_id: int, kind: str) -> User:
 def do_unmute(access: RoomAccess, frame: ModUnmute) -> None:
     target = _lift(access, frame.user, Sanction.Kind.MUTE)
     _audit(access, "member.unmute", target_id=target.pk)
-    notice = NoticeFrame(kind="unmute", text="You can post again.", room=_room_slug(access))
+    notice = _in_language_of(
+        target,
+        lambda: NoticeFrame(kind="unmute", text=_("You can post again."), room=_room_slug(access)),
+    )
     _after_commit(events.user_group(target.pk), notice)
     _announce(access, "member.unmute", target=target)
 
@@ -223,9 +251,15 @@ def _close_sockets(access: RoomAccess, user_id: int, notice: NoticeFrame, code: 
 def do_kick(access: RoomAccess, frame: ModKick) -> None:
     target = _target_member(access, frame.user)
     _audit(access, "member.kick", target_id=target.pk, reason=frame.reason)
-    text = _because("A moderator asked you to leave the room for now", frame.reason)
-    notice = NoticeFrame(
-        kind="kick", text=text + " You may come back later.", room=_room_slug(access)
+    notice = _in_language_of(
+        target,
+        lambda: NoticeFrame(
+            kind="kick",
+            text=with_reason(_("A moderator asked you to leave the room for now"), frame.reason)
+            + " "
+            + _("You may come back later."),
+            room=_room_slug(access),
+        ),
     )
     _close_sockets(access, target.pk, notice, CLOSE_KICKED)
     _announce(access, "member.kick", target=target, reason=frame.reason)
@@ -244,8 +278,15 @@ def do_ban(access: RoomAccess, frame: ModBan) -> None:
         created_by_id=access.user_id,
     )
     _audit(access, "member.ban", target_id=target.pk, reason=frame.reason, until=until)
-    text = _because("A moderator removed you from this room", frame.reason)
-    notice = NoticeFrame(kind="ban", text=text, room=_room_slug(access), until=until)
+    notice = _in_language_of(
+        target,
+        lambda: NoticeFrame(
+            kind="ban",
+            text=with_reason(_("A moderator removed you from this room"), frame.reason),
+            room=_room_slug(access),
+            until=until,
+        ),
+    )
     _close_sockets(access, target.pk, notice, CLOSE_BANNED)
     _announce(access, "member.ban", target=target, until=until, reason=frame.reason)
 
@@ -265,7 +306,7 @@ def do_hide(access: RoomAccess, frame: ModHide) -> None:
     room = Room.objects.select_for_update().get(pk=access.room_id)
     message = _room_message(access, frame.message_id)
     if message.status == Message.Status.HIDDEN:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "That message is already hidden.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("That message is already hidden."))
     was = message.status
     message.status = Message.Status.HIDDEN
     message.save(update_fields=["status"])
@@ -297,7 +338,7 @@ def do_release(access: RoomAccess, frame: ModRelease) -> None:
     room = Room.objects.select_for_update().get(pk=access.room_id)
     message = _room_message(access, frame.message_id)
     if message.status != Message.Status.HELD:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "That message is not held.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("That message is not held."))
     room.last_seq += 1
     Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
     message.seq = room.last_seq
@@ -399,7 +440,7 @@ def do_session_end(access: RoomAccess, frame: ModSessionEnd) -> None:
     room = Room.objects.select_for_update().get(pk=access.room_id)
     session = open_session(room)
     if session is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "No session is open in this room.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("No session is open in this room."))
     session.closed_at = timezone.now()
     session.closed_by_id = access.user_id
     session.save(update_fields=["closed_at", "closed_by"])
@@ -413,7 +454,7 @@ def do_session_count(access: RoomAccess, frame: ModSessionCount) -> None:
     room = Room.objects.select_for_update().get(pk=access.room_id)
     session = open_session(room)
     if session is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "No session is open in this room.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("No session is open in this room."))
     session.in_person_count = frame.in_person_count
     session.save(update_fields=["in_person_count"])
     _audit(access, "session.count", details={"in_person_count": frame.in_person_count})
@@ -444,22 +485,29 @@ def do_flag_ack(access: RoomAccess, frame: FlagAck) -> None:
 def do_flag_resolve(access: RoomAccess, frame: FlagResolve) -> None:
     flag = _room_flag(access, frame.flag_id)
     if not do_resolve_flag(flag, access.user_id, frame.outcome, frame.note):
-        raise ProtocolError(ErrorCode.NOT_FOUND, "That flag is already closed.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("That flag is already closed."))
     flag.refresh_from_db()
     publish_flag_status(flag, _by(access))
-    if flag.kind == Flag.Kind.REPORT and flag.reporter_id:
-        outcome = (
-            "A moderator looked at the message you reported and took care of it."
-            if frame.outcome == Flag.Status.RESOLVED
-            else "A moderator looked at the message you reported and found it within the "
-            "room's norms."
-        )
-        notice = NoticeFrame(
-            kind="report.outcome",
-            text=outcome + " Thank you.",
-            room=flag.room.slug,
-            flag_id=flag.pk,
-        )
+    if flag.kind == Flag.Kind.REPORT and flag.reporter is not None:
+        resolved = frame.outcome == Flag.Status.RESOLVED
+
+        def outcome() -> NoticeFrame:
+            text = (
+                _("A moderator looked at the message you reported and took care of it.")
+                if resolved
+                else _(
+                    "A moderator looked at the message you reported and found it within "
+                    "the room's norms."
+                )
+            )
+            return NoticeFrame(
+                kind="report.outcome",
+                text=f"{text} {_('Thank you.')}",
+                room=flag.room.slug,
+                flag_id=flag.pk,
+            )
+
+        notice = _in_language_of(flag.reporter, outcome)
         events.publish(events.user_group(flag.reporter_id), notice)
 
 
@@ -480,7 +528,7 @@ def check_report(access: RoomAccess, frame: Report) -> None:
     )
     notice = NoticeFrame(
         kind="report.received",
-        text="Thank you. The moderators will look at it; the writer is not told who reported.",
+        text=_("Thank you. The moderators will look at it; the writer is not told who reported."),
         room=_room_slug(access),
         flag_id=flag.pk,
     )

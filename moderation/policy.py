@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from moderation.engine import Tier, Verdict
 
 
@@ -42,14 +44,17 @@ DEFAULT_POLICY: dict[str, Any] = {
 }
 
 NORM_EXPLANATIONS = {
-    "contact_info": "Personal contact details (phone numbers, e-mail addresses, handles, "
-    "addresses) are not shared here, to keep everyone safe.",
-    "abuse": "Words aimed at hurting someone are not allowed here.",
-    "link": "Links are not shared in this room.",
-    "shouting": "Writing mostly in capitals reads as shouting; please write in lower case.",
-    "too_long": "This message is longer than the room allows.",
-    "method_detail": "Details of methods can put others at risk; a moderator will look at it "
-    "with care.",
+    "contact_info": _(
+        "Personal contact details (phone numbers, e-mail addresses, handles, addresses) "
+        "are not shared here, to keep everyone safe."
+    ),
+    "abuse": _("Words aimed at hurting someone are not allowed here."),
+    "link": _("Links are not shared in this room."),
+    "shouting": _("Writing mostly in capitals reads as shouting; please write in lower case."),
+    "too_long": _("This message is longer than the room allows."),
+    "method_detail": _(
+        "Details of methods can put others at risk; a moderator will look at it with care."
+    ),
 }
 
 
@@ -110,7 +115,7 @@ def decide(verdict: Verdict, policy: dict[str, Any], *, moderator: bool) -> Deci
         outcome=outcome,
         crisis=crisis,
         norms=tuple(norms),
-        reasons=tuple(NORM_EXPLANATIONS.get(n, n) for n in norms),
+        reasons=tuple(str(NORM_EXPLANATIONS.get(n, n)) for n in norms),
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from chat import events
 from chat.models import Message, Room
@@ -56,7 +57,7 @@ def do_moderate_message(
         frame: Any = HeldFrame(
             message=message_frame(message, with_status=True),
             norm=decision.norms[0],
-            detail="Held for a moderator to look at. " + " ".join(decision.reasons),
+            detail=" ".join([_("Held for a moderator to look at."), *decision.reasons]),
         )
     else:
         frame = NoticeFrame(kind="norm", text=" ".join(decision.reasons), room=room.slug)
@@ -109,9 +110,15 @@ def check_norm_ladder(access: RoomAccess, room: Room) -> Sanction | None:
         reason=reason,
         until=until,
     )
-    text = (
-        f"You are muted for {ladder['mute_minutes']} minutes because {reason}. "
-        "You can keep reading; take a breath, and a moderator can help."
+    text = " ".join(
+        [
+            _(
+                "You are muted for %(minutes)s minutes because several messages in a short "
+                "time broke the room's norms."
+            )
+            % {"minutes": ladder["mute_minutes"]},
+            _("You can keep reading; take a breath, and a moderator can help."),
+        ]
     )
     _after_commit_to_user(
         access.user_id, NoticeFrame(kind="mute", text=text, room=room.slug, until=until)

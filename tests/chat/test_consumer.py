@@ -386,3 +386,19 @@ async def test_messages_are_stored_as_raw_text(room, alice):
     assert await db(Message.objects.values_list("body", flat=True).get)() == payload
     assert json.loads(json.dumps(message))["body"] == payload
     await client.close()
+
+
+async def test_errors_come_in_the_members_language(room):
+    from django.utils import translation
+
+    hans = await db(make_member)(room, "hans", accepted=False)
+    hans.language = "de"
+    await db(hans.save)()
+    client, _ = await connect(hans, "circle")
+    error = await client.say("hallo")
+    english = "Read and accept the room's norms before you post."
+    with translation.override("de"):
+        german = translation.gettext(english)
+    assert german != english, "no German translation for this error"
+    assert error["code"] == "norms_required" and error["detail"] == german
+    await client.close()
