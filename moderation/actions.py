@@ -502,7 +502,7 @@ def do_flag_resolve(access: RoomAccess, frame: FlagResolve) -> None:
             )
             return NoticeFrame(
                 kind="report.outcome",
-                text=f"{text} {_('Thank you.')}",
+                text=" ".join([text, _("Thank you.")]),
                 room=flag.room.slug,
                 flag_id=flag.pk,
             )
