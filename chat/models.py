@@ -144,6 +144,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["room", "status", "seq"], name="message_stream"),
             models.Index(fields=["created"], name="message_created"),
+            # The writer's recent messages: engine context, slow mode, alert context.
+            models.Index(fields=["room", "author", "created"], name="message_writer"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ audit row, and publish after commit. Every function here runs in a worker thread
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -182,19 +182,27 @@ def do_warn(access: RoomAccess, frame: ModWarn) -> None:
     _announce(access, "member.warn", target=target, reason=frame.reason)
 
 
-@transaction.atomic
-def do_mute(access: RoomAccess, frame: ModMute) -> None:
-    target = _target_member(access, frame.user)
-    until = timezone.now() + timedelta(minutes=frame.minutes)
+def _impose(
+    access: RoomAccess, target: User, kind: str, minutes: int | None, reason: str
+) -> datetime | None:
+    """Store a mute or ban (for `minutes`, or until lifted) and its audit row."""
+    until = timezone.now() + timedelta(minutes=minutes) if minutes else None
     Sanction.objects.create(
         room_id=access.room_id,
         user=target,
-        kind=Sanction.Kind.MUTE,
+        kind=kind,
         until=until,
-        reason=frame.reason,
+        reason=reason,
         created_by_id=access.user_id,
     )
-    _audit(access, "member.mute", target_id=target.pk, reason=frame.reason, until=until)
+    _audit(access, f"member.{kind}", target_id=target.pk, reason=reason, until=until)
+    return until
+
+
+@transaction.atomic
+def do_mute(access: RoomAccess, frame: ModMute) -> None:
+    target = _target_member(access, frame.user)
+    until = _impose(access, target, Sanction.Kind.MUTE, frame.minutes, frame.reason)
     notice = _in_language_of(
         target,
         lambda: NoticeFrame(
@@ -268,16 +276,7 @@ def do_kick(access: RoomAccess, frame: ModKick) -> None:
 @transaction.atomic
 def do_ban(access: RoomAccess, frame: ModBan) -> None:
     target = _target_member(access, frame.user)
-    until = timezone.now() + timedelta(minutes=frame.minutes) if frame.minutes else None
-    Sanction.objects.create(
-        room_id=access.room_id,
-        user=target,
-        kind=Sanction.Kind.BAN,
-        until=until,
-        reason=frame.reason,
-        created_by_id=access.user_id,
-    )
-    _audit(access, "member.ban", target_id=target.pk, reason=frame.reason, until=until)
+    until = _impose(access, target, Sanction.Kind.BAN, frame.minutes, frame.reason)
     notice = _in_language_of(
         target,
         lambda: NoticeFrame(
