@@ -97,6 +97,12 @@ def process_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def processes_cpu(pids: list[int]) -> float | None:
+    """CPU seconds of all server processes (several daphnes and a proxy), None if gone."""
+    times = [process_cpu(pid) for pid in pids]
+    return None if not times or None in times else sum(t for t in times if t is not None)
+
+
 def process_rss_kib(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -137,7 +143,7 @@ def start_profiler(args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
         str(py_spy if py_spy.exists() else "py-spy"),
         "record",
         "--pid",
-        str(args.server_pid),
+        str(args.server_pid[0]),
         "--duration",
         str(max(1, int(args.duration))),
         "--rate",
@@ -561,11 +567,11 @@ async def execute(args: argparse.Namespace) -> dict[str, Any]:
     redis = redis_pid()
     profiler = start_profiler(args)
     cpu0, sys0 = own_cpu(), system_ticks()
-    server0 = process_cpu(args.server_pid) if args.server_pid else None
+    server0 = processes_cpu(args.server_pid)
     redis0 = process_cpu(redis) if redis else None
     await asyncio.sleep(max(0.0, (run.window_end - time.monotonic_ns()) / NS))
     cpu1, sys1 = own_cpu(), system_ticks()
-    server1 = process_cpu(args.server_pid) if args.server_pid else None
+    server1 = processes_cpu(args.server_pid)
     redis1 = process_cpu(redis) if redis else None
     await asyncio.wait_for(asyncio.gather(*senders, return_exceptions=True), 30)
     if profiler is not None:
@@ -608,7 +614,8 @@ async def execute(args: argparse.Namespace) -> dict[str, Any]:
         if run.peerchat:
             run.unknown_deliveries += len(client.live - keys)
 
-    server_rss = process_rss_kib(args.server_pid) if args.server_pid else None
+    rss = [process_rss_kib(pid) for pid in args.server_pid]
+    server_rss = sum(r for r in rss if r is not None) if rss and None not in rss else None
     dropped = Counter(str(c.close_code) for c in present if c not in stayed)
     extensions = sorted(
         {type(e).__name__ for c in present if c.ws is not None for e in c.ws.protocol.extensions}
@@ -709,7 +716,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--connect-retries", type=int, default=2, help="retries of a failed connect (counted)"
     )
     parser.add_argument("--connect-timeout", type=float, default=120.0)
-    parser.add_argument("--server-pid", type=int, help="daphne pid: report its CPU and RSS")
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="daphne pid: report its CPU and RSS (repeat for several; --profile: the first)",
+    )
     parser.add_argument("--label", default="", help="copied into the output")
     parser.add_argument("--profile", help="py-spy the server over the window, raw stacks here")
     parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples/s")

@@ -189,3 +189,106 @@ def spawn(
             raise RuntimeError("py-spy started no daphne child")
         server.pid = children[0]
     return server
+
+
+# nginx in front of several daphnes, as deploy/nginx.conf does (least_conn, websocket
+# upgrade), on loopback with a scratch prefix; bench-only.
+NGINX_CONF = """\
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 32768; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    map $http_upgrade $connection_upgrade {{ default upgrade; "" ""; }}
+    upstream daphnes {{
+        least_conn;
+{servers}
+        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://daphnes;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $http_host;
+            proxy_read_timeout 1h;
+            proxy_buffering off;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass
+class Cluster:
+    """Several daphnes behind one nginx port (or a single daphne, with no proxy)."""
+
+    servers: list[Server]
+    proxy: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}" if self.proxy else self.servers[0].url
+
+    @property
+    def pids(self) -> list[int]:
+        """Every server process: the daphnes, nginx's master and its worker."""
+        pids = [s.pid for s in self.servers]
+        if self.proxy is not None:
+            pids += [self.proxy.pid, *_children(self.proxy.pid)]
+        return pids
+
+    def stop(self) -> int | None:
+        if self.proxy is not None and self.proxy.poll() is None:
+            self.proxy.terminate()
+            try:
+                self.proxy.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proxy.kill()
+        codes = [s.stop() for s in self.servers]
+        return next((c for c in codes if c), codes[0])
+
+
+def spawn_cluster(target: str, processes: int, **spawn_args: object) -> Cluster:
+    """Start `processes` daphnes; with more than one, put nginx in front of them."""
+    servers: list[Server] = []
+    try:
+        for _ in range(processes):
+            servers.append(spawn(target, **spawn_args))  # type: ignore[arg-type]
+        if processes == 1:
+            return Cluster(servers)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise RuntimeError("--processes > 1 needs nginx (apt-get install nginx-light)")
+        port = free_port()
+        prefix = REPO_ROOT / "bench" / "out" / f"nginx-{port}"
+        for sub in ("body", "proxy"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        upstreams = "\n".join(f"        server 127.0.0.1:{s.port};" for s in servers)
+        conf = prefix / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(prefix=prefix, servers=upstreams, port=port))
+        proxy = subprocess.Popen(
+            [nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=(prefix / "stderr.log").open("wb"),
+            stdin=subprocess.DEVNULL,
+        )
+        cluster = Cluster(servers, proxy, port)
+        deadline = time.monotonic() + 10
+        while not _ready(target, port):
+            if proxy.poll() is not None or time.monotonic() > deadline:
+                cluster.stop()
+                raise RuntimeError(f"nginx did not start: {(prefix / 'stderr.log').read_text()}")
+            time.sleep(0.1)
+        return cluster
+    except BaseException:
+        for server in servers:
+            server.stop(5)
+        raise

@@ -31,7 +31,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.servers import Server, spawn  # noqa: E402
+from bench.servers import Cluster, spawn_cluster  # noqa: E402
 
 
 def expected_per_s(result: dict[str, Any]) -> float:
@@ -79,7 +79,7 @@ def wait_quiet(threshold: float, bound: float) -> float:
     return reading
 
 
-def run_load(args: argparse.Namespace, server: Server, rate: float, label: str) -> dict[str, Any]:
+def run_load(args: argparse.Namespace, server: Cluster, rate: float, label: str) -> dict[str, Any]:
     quiet = wait_quiet(args.quiet_below, args.quiet_wait) if args.quiet_wait > 0 else None
     command = [
         sys.executable,
@@ -98,8 +98,7 @@ def run_load(args: argparse.Namespace, server: Server, rate: float, label: str) 
         f"{args.duration:g}",
         "--warmup",
         f"{args.warmup:g}",
-        "--server-pid",
-        str(server.pid),
+        *[arg for pid in server.pids for arg in ("--server-pid", str(pid))],
         "--label",
         label,
         "--users-file",
@@ -129,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--p99-ms", type=float, default=100.0)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="daphnes; more than one: behind nginx"
+    )
     parser.add_argument("--pause", type=float, default=3.0, help="seconds between runs")
     parser.add_argument(
         "--quiet-below", type=float, default=0.2, help="start a run when cores are this idle"
@@ -148,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     rates = sorted(float(r) for r in args.rates.split(","))
     if len(rates) > 20:
         parser.error("at most 20 rates")
+    if args.profile and args.processes > 1:
+        parser.error("--profile profiles one daphne: use --processes 1")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
 
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         subprocess.run(setup, check=True, timeout=600)
     profile = Path(args.profile) if args.profile else None
-    server = spawn(args.target, profile=profile)
+    server = spawn_cluster(args.target, args.processes, profile=profile)
     results: list[dict[str, Any]] = []
 
     def record(result: dict[str, Any]) -> None:
@@ -220,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "target": args.target,
         "clients": args.clients,
         "rooms": args.rooms,
+        "processes": args.processes,
         "p99_limit_ms": args.p99_ms,
         "saturating_rate": best["rate"] if best else None,
         "deliveries_per_s": best["deliveries_per_s"] if best else None,

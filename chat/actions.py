@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -121,17 +121,22 @@ def check_not_banned(access: RoomAccess) -> None:
         )
 
 
-def message_frame(message: Message, *, with_status: bool = False) -> MessageFrame:
-    """Build the frame that shows one message."""
-    author = message.author
+def message_frame(
+    message: Message, *, with_status: bool = False, author: Author | None = None
+) -> MessageFrame:
+    """Build the frame that shows one message (pass `author` when it is known, to save
+    loading the user)."""
+    if author is None:
+        user = message.author
+        author = Author(
+            id=user.pk if user else None,
+            name=user.display_name if user else "former member",
+        )
     return MessageFrame(
         id=message.pk,
         seq=message.seq,
         client_id=str(message.client_id),
-        author=Author(
-            id=author.pk if author else None,
-            name=author.display_name if author else "former member",
-        ),
+        author=author,
         body=message.body,
         created=message.created,
         status=message.status if with_status else None,
@@ -269,17 +274,50 @@ def _earlier_send(user_id: int, client_id: uuid.UUID, body: str) -> AckFrame | N
     return AckFrame(client_id=str(client_id), id=earlier.pk, seq=earlier.seq, status=earlier.status)
 
 
+def _room_for_posting(access: RoomAccess) -> Room:
+    """Load the room with its open session and the writer's accepted norms version
+    (None: not a member) in one query."""
+    return Room.objects.annotate(
+        open_session_id=Subquery(
+            Session.objects.filter(room=OuterRef("pk"), closed_at__isnull=True)
+            .order_by("pk")
+            .values("pk")[:1]
+        ),
+        norms_accepted=Subquery(
+            Membership.objects.filter(room=OuterRef("pk"), user_id=access.user_id).values(
+                "norms_version_accepted"
+            )[:1]
+        ),
+    ).get(pk=access.room_id)
+
+
+def _recent_by_writer(access: RoomAccess) -> list[tuple[str, datetime]]:
+    """Return the writer's last few messages in the room as (body, created), newest first."""
+    return list(
+        Message.objects.filter(room_id=access.room_id, author_id=access.user_id)
+        .order_by("-created")
+        .values_list("body", "created")[:CONTEXT_MESSAGES]
+    )
+
+
+def _context_texts(recent: list[tuple[str, datetime]]) -> list[str]:
+    """The writer's recent texts within the context window, oldest first, for the engine."""
+    since = timezone.now() - CONTEXT_WINDOW
+    return [body for body, created in reversed(recent) if created >= since]
+
+
 def _check_may_post(
-    access: RoomAccess, room: Room, membership: Membership | None, ref: str
+    access: RoomAccess, room: Room, recent: list[tuple[str, datetime]], ref: str
 ) -> None:
-    """Raise the ProtocolError that says why the member may not post now, if any."""
+    """Raise the ProtocolError that says why the member may not post now, if any.
+    `room` comes from _room_for_posting, `recent` from _recent_by_writer."""
     if access.moderates:
         return
-    if membership is None:
+    if room.norms_accepted is None:
         raise ProtocolError(
             ErrorCode.FORBIDDEN, _("You are no longer a member of this room."), ref=ref
         )
-    if membership.norms_version_accepted < room.norms_version:
+    if room.norms_accepted < room.norms_version:
         raise ProtocolError(
             ErrorCode.NORMS_REQUIRED,
             _("Read and accept the room's norms before you post."),
@@ -305,82 +343,76 @@ def _check_may_post(
         raise ProtocolError(
             ErrorCode.LOCKED, _("The room is locked; only moderators can post now."), ref=ref
         )
-    if room.slow_mode_seconds:
-        last = (
-            Message.objects.filter(room=room, author_id=access.user_id)
-            .order_by("-created")
-            .values_list("created", flat=True)
-            .first()
-        )
-        if last is not None:
-            wait = (
-                last + timedelta(seconds=room.slow_mode_seconds) - timezone.now()
-            ).total_seconds()
-            if wait > 0:
-                raise ProtocolError(
-                    ErrorCode.SLOW_MODE,
-                    _("Slow mode is on: one message every %(seconds)s seconds.")
-                    % {"seconds": room.slow_mode_seconds},
-                    ref=ref,
-                    retry_after=round(wait, 1),
-                )
+    if room.slow_mode_seconds and recent:
+        last = recent[0][1]
+        wait = (last + timedelta(seconds=room.slow_mode_seconds) - timezone.now()).total_seconds()
+        if wait > 0:
+            raise ProtocolError(
+                ErrorCode.SLOW_MODE,
+                _("Slow mode is on: one message every %(seconds)s seconds.")
+                % {"seconds": room.slow_mode_seconds},
+                ref=ref,
+                retry_after=round(wait, 1),
+            )
 
 
-def _previous_texts(access: RoomAccess) -> list[str]:
-    """Return the writer's last few messages in the room, oldest first, for context."""
-    texts = list(
-        Message.objects.filter(
-            room_id=access.room_id,
-            author_id=access.user_id,
-            created__gte=timezone.now() - CONTEXT_WINDOW,
-        )
-        .order_by("-created")
-        .values_list("body", flat=True)[:CONTEXT_MESSAGES]
-    )
-    texts.reverse()
-    return texts
+def _session_for_post(access: RoomAccess, room: Room, ref: str) -> int:
+    """Return the id of the room's open session, opening one for a drop-in room.
+    Call inside the message's transaction; takes the room lock."""
+    if room.open_session_id is not None:
+        return room.open_session_id
+    locked = Room.objects.select_for_update().get(pk=room.pk)
+    session = open_session(locked)
+    if session is None:
+        if room.kind == Room.Kind.SCHEDULED and not access.moderates:
+            raise ProtocolError(
+                ErrorCode.ROOM_CLOSED,
+                _("This room meets at set times; a moderator has not opened it yet."),
+                ref=ref,
+            )
+        session = Session.objects.create(room=locked)
+    return session.pk
 
 
 def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> SendResult:
     """Check, assess and store one message, then (after commit) tell whoever must know:
-    the room, the writer, the moderators."""
+    the room, the writer, the moderators.
+
+    The checks read outside the write transaction (a mute that lands while a message is
+    being checked applies from the next one); the write takes the room's next seq,
+    stores the message and its flags, and commits before the ack."""
     ref = str(client_id)
     text = _check_body(body, ref)
-    # asend_message already answered retries of stored messages; a retry racing this
-    # send is caught by the unique (author, client_id) constraint below.
-    room_fields = Room.objects.values("policy", "language").get(pk=access.room_id)
-    verdict = engine.assess_window(_previous_texts(access), text, lang=room_fields["language"])
-    decision = decide(verdict, room_policy(room_fields["policy"]), moderator=access.moderates)
-    if not decision.stored:
-        do_block_message(access, decision)
-        raise ProtocolError(
-            ErrorCode.NORM_BLOCKED,
-            " ".join([_("Not sent."), *decision.reasons]),
-            ref=ref,
-        )
+    try:
+        room = _room_for_posting(access)
+        recent = _recent_by_writer(access)
+        _check_may_post(access, room, recent, ref)
+        verdict = engine.assess_window(_context_texts(recent), text, lang=room.language)
+        decision = decide(verdict, room_policy(room.policy), moderator=access.moderates)
+        if not decision.stored:
+            do_block_message(access, decision)
+            raise ProtocolError(
+                ErrorCode.NORM_BLOCKED,
+                " ".join([_("Not sent."), *decision.reasons]),
+                ref=ref,
+            )
+    except ProtocolError:
+        # A retry of a message stored before (its ack was lost) still gets that ack,
+        # whatever changed since: slow mode, a mute, a lock.
+        earlier = _earlier_send(access.user_id, client_id, text)
+        if earlier is None:
+            raise
+        return SendResult(ack=earlier)
     try:
         with transaction.atomic():
-            # The room row lock orders messages: seq follows commit order, so a client
-            # that resumes after seq N can never miss a message committed later with a
-            # smaller seq.
-            room = Room.objects.select_for_update().get(pk=access.room_id)
-            membership = Membership.objects.filter(room=room, user_id=access.user_id).first()
-            _check_may_post(access, room, membership, ref)
-            session = open_session(room)
-            if session is None:
-                if room.kind == Room.Kind.SCHEDULED and not access.moderates:
-                    raise ProtocolError(
-                        ErrorCode.ROOM_CLOSED,
-                        _("This room meets at set times; a moderator has not opened it yet."),
-                        ref=ref,
-                    )
-                session = Session.objects.create(room=room)
+            session_id = _session_for_post(access, room, ref)
             message = do_post_message(
-                room, session, access.user_id, client_id, text, visible=decision.visible
+                room, session_id, access, client_id, text, visible=decision.visible
             )
             do_moderate_message(access, room, message, verdict, decision)
     except IntegrityError:
-        # A retry of the same client_id raced this one and won; answer with its ack.
+        # The unique (author, client_id) constraint: a retry of a stored message, or a
+        # retry racing this one that won. Answer with the first ack.
         earlier = _earlier_send(access.user_id, client_id, text)
         if earlier is None:
             raise
@@ -390,34 +422,41 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
     )
 
 
+def take_next_seq(room_id: int) -> int:
+    """Take the room's next seq. The UPDATE locks the room row until commit, so seq
+    follows commit order: a client that resumes after seq N can never miss a message
+    committed later with a smaller seq."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 WHERE id = %s "
+            "RETURNING last_seq",
+            [room_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
 def do_post_message(
     room: Room,
-    session: Session,
-    author_id: int,
+    session_id: int,
+    access: RoomAccess,
     client_id: uuid.UUID,
     text: str,
     *,
     visible: bool = True,
 ) -> Message:
     """Store a message (visible ones with the room's next seq, and shown to the room
-    after commit). Call inside the room lock."""
-    seq = None
-    if visible:
-        room.last_seq += 1
-        Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
-        seq = room.last_seq
+    after commit). Call inside a transaction."""
     message = Message.objects.create(
         room=room,
-        session=session,
-        author_id=author_id,
+        session_id=session_id,
+        author_id=access.user_id,
         client_id=client_id,
         body=text,
-        seq=seq,
+        seq=take_next_seq(room.pk) if visible else None,
         status=Message.Status.VISIBLE if visible else Message.Status.HELD,
     )
-    message = Message.objects.select_related("author").get(pk=message.pk)
     if visible:
-        frame = message_frame(message)
+        frame = message_frame(message, author=Author(id=access.user_id, name=access.name))
         transaction.on_commit(lambda: events.publish(events.room_group(room.pk), frame))
     return message
 
@@ -581,7 +620,7 @@ async def acall_next_hand(access: RoomAccess) -> None:
     speaking = queue[0] if queue else None
     if speaking is not None:
         await state.lower_hand(access.room_id, speaking.id)
-    await database_sync_to_async(record_hand_next)(access, speaking.id if speaking else None)
+    await events.run_db(record_hand_next, access, speaking.id if speaking else None)
     await events.apublish(
         events.room_group(access.room_id),
         HandsFrame(queue=await ahands(access.room_id), speaking=speaking),
@@ -604,10 +643,13 @@ async def acheck_send_rate(access: RoomAccess, ref: str) -> None:
 
 async def asend_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> AckFrame:
     """Rate-limit, check and store one message; return the ack for the sender."""
-    # A retry of a stored message gets its ack back without spending a send token.
-    earlier = await database_sync_to_async(_earlier_send)(access.user_id, client_id, body.strip())
-    if earlier is not None:
+    try:
+        await acheck_send_rate(access, str(client_id))
+    except ProtocolError:
+        # A retry of a stored message gets its ack back whatever the rate.
+        earlier = await events.run_db(_earlier_send, access.user_id, client_id, body.strip())
+        if earlier is None:
+            raise
         return earlier
-    await acheck_send_rate(access, str(client_id))
-    result = await database_sync_to_async(check_send_message)(access, client_id, body)
+    result = await events.run_db(check_send_message, access, client_id, body)
     return result.ack

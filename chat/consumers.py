@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -61,8 +60,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
         Channels' own dispatch closes stale database connections first, a thread-pool
         hop per event. This consumer never uses the ORM on the event loop: every query
-        runs in database_sync_to_async, which closes stale connections in its own
-        thread. So the hop is skipped, and relaying a frame stays on the loop.
+        runs through events.run_db (Channels' DatabaseSyncToAsync on the database
+        threads), which closes stale connections in its own thread. So the hop is
+        skipped, and relaying a frame stays on the loop.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -78,9 +78,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         await self.accept()
         try:
-            access = await database_sync_to_async(actions.access_room)(user, slug)
+            access = await events.run_db(actions.access_room, user, slug)
             with translation.override(access.language):
-                await database_sync_to_async(actions.check_not_banned)(access)
+                await events.run_db(actions.check_not_banned, access)
         except actions.RoomAccessError:
             await self.close(code=CLOSE_NO_ACCESS)
             return
@@ -100,8 +100,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         for group in self.groups_for(access):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
-        hello = await database_sync_to_async(actions.build_hello)(
-            access, await actions.amembers(access.room_id), await actions.ahands(access.room_id)
+        hello = await events.run_db(
+            actions.build_hello,
+            access,
+            await actions.amembers(access.room_id),
+            await actions.ahands(access.room_id),
         )
         await self.send_frame(hello)
 
@@ -150,14 +153,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             case SendMessage(client_id=client_id, body=body):
                 await self.send_frame(await actions.asend_message(access, client_id, body))
             case AcceptNorms(version=version):
-                accepted = await database_sync_to_async(actions.check_accept_norms)(access, version)
+                accepted = await events.run_db(actions.check_accept_norms, access, version)
                 await self.send_frame(NormsAcceptedFrame(version=accepted))
             case Resume(after_seq=after_seq):
                 await self.resume(access, after_seq)
             case History(before_seq=before_seq, limit=limit):
-                history = await database_sync_to_async(actions.fetch_history)(
-                    access, before_seq, limit
-                )
+                history = await events.run_db(actions.fetch_history, access, before_seq, limit)
                 await self.send_frame(history)
             case Typing():
                 now = time.monotonic()
@@ -175,24 +176,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             case EndBreak():
                 await actions.atake_break(access, self.channel_name, None)
             case Report():
-                await database_sync_to_async(moderation_actions.check_report)(access, frame)
+                await events.run_db(moderation_actions.check_report, access, frame)
             case ModHandNext():
                 await actions.acall_next_hand(access)
             case _:
-                await database_sync_to_async(moderation_actions.check_moderator_action)(
-                    access, frame
-                )
+                await events.run_db(moderation_actions.check_moderator_action, access, frame)
 
     async def resume(self, access: actions.RoomAccess, after_seq: int) -> None:
         """Send every visible message after after_seq, in pages, then `resumed`."""
         while True:
-            page = await database_sync_to_async(actions.fetch_after)(access, after_seq)
+            page = await events.run_db(actions.fetch_after, access, after_seq)
             for message in page:
                 await self.send_frame(message)
             if len(page) < 500:
                 break
             after_seq = page[-1].seq or after_seq
-        last = await database_sync_to_async(actions.last_seq)(access)
+        last = await events.run_db(actions.last_seq, access)
         await self.send_frame(ResumedFrame(last_seq=last))
 
     async def refresh_presence(self) -> None:

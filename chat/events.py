@@ -1,9 +1,31 @@
-"""Publish server frames to channel-layer groups. Only actions call these."""
+"""Publish server frames to channel-layer groups. Only actions call these.
+
+Sync code publishes after commit (``transaction.on_commit``). When it runs through
+``run_db`` (the websocket consumers), the frames wait in an outbox and the event loop
+sends them once the database call returned, crisis alerts first; the database thread
+never waits on Redis. Elsewhere (HTTP views, commands) ``publish`` sends at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
+from channels.db import DatabaseSyncToAsync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
-from chat.protocol import ServerFrame
+from chat.protocol import FlagFrame, ServerFrame
+
+T = TypeVar("T")
+Outbox = list[tuple[bool, str, dict[str, Any]]]
+
+_outbox: ContextVar[Outbox | None] = ContextVar("peerchat_outbox", default=None)
+_executor: ThreadPoolExecutor | None = None
 
 
 def room_group(room_id: int) -> str:
@@ -25,11 +47,69 @@ def frame_event(frame: ServerFrame) -> dict[str, str]:
 
 async def apublish(group: str, frame: ServerFrame) -> None:
     """Send a frame to every socket in a group (from async code)."""
+    await asend_event(group, frame_event(frame))
+
+
+async def asend_event(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     assert layer is not None
-    await layer.group_send(group, frame_event(frame))
+    await layer.group_send(group, event)
 
 
 def publish(group: str, frame: ServerFrame) -> None:
     """Send a frame to every socket in a group (from sync code; call it after commit)."""
-    async_to_sync(apublish)(group, frame)
+    send_event(group, frame_event(frame), urgent=isinstance(frame, FlagFrame))
+
+
+def send_event(group: str, event: dict[str, Any], *, urgent: bool = False) -> None:
+    """Send a layer event to a group from sync code (after commit). Inside ``run_db`` it
+    waits in the outbox for the event loop; urgent events (alerts) go out first."""
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((urgent, group, event))
+    else:
+        async_to_sync(asend_event)(group, event)
+
+
+async def asend_outbox(outbox: Outbox) -> None:
+    """Send queued events in order, urgent ones first."""
+    for _urgent, group, event in sorted(outbox, key=lambda item: not item[0]):
+        await asend_event(group, event)
+
+
+def _database_executor() -> ThreadPoolExecutor:
+    """The process's threads for websocket database work (PEERCHAT["DB_THREADS"])."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=int(settings.PEERCHAT["DB_THREADS"]), thread_name_prefix="peerchat-db"
+        )
+    return _executor
+
+
+def _collecting(func: Callable[..., T]) -> Callable[..., tuple[T | None, Outbox, Exception | None]]:
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> tuple[T | None, Outbox, Exception | None]:
+        outbox: Outbox = []
+        token = _outbox.set(outbox)
+        try:
+            return func(*args, **kwargs), outbox, None
+        except Exception as error:  # re-raised on the event loop, after the frames go out
+            return None, outbox, error
+        finally:
+            _outbox.reset(token)
+
+    return run
+
+
+async def run_db(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run sync database code on one of the process's database threads, then publish
+    the frames it committed (also when it raised after committing some)."""
+    call = DatabaseSyncToAsync(
+        _collecting(func), thread_sensitive=False, executor=_database_executor()
+    )
+    result, outbox, error = await call(*args, **kwargs)
+    await asend_outbox(outbox)
+    if error is not None:
+        raise error
+    return result  # type: ignore[return-value]

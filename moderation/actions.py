@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from chat.actions import (
     message_frame,
     open_session,
     session_info,
+    take_next_seq,
     with_reason,
 )
 from chat.models import Membership, Message, Room, Session
@@ -245,14 +245,7 @@ def _close_sockets(access: RoomAccess, user_id: int, notice: NoticeFrame, code: 
     }
     group = events.user_group(user_id)
 
-    def send() -> None:
-        from channels.layers import get_channel_layer
-
-        layer = get_channel_layer()
-        assert layer is not None
-        async_to_sync(layer.group_send)(group, event)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: events.send_event(group, event))
 
 
 @transaction.atomic
@@ -334,18 +327,17 @@ def do_hide(access: RoomAccess, frame: ModHide) -> None:
 
 @transaction.atomic
 def do_release(access: RoomAccess, frame: ModRelease) -> None:
-    room = Room.objects.select_for_update().get(pk=access.room_id)
+    # Taking the seq first locks the room: one release at a time (an error rolls it back).
+    seq = take_next_seq(access.room_id)
     message = _room_message(access, frame.message_id)
     if message.status != Message.Status.HELD:
         raise ProtocolError(ErrorCode.NOT_FOUND, _("That message is not held."))
-    room.last_seq += 1
-    Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
-    message.seq = room.last_seq
+    message.seq = seq
     message.status = Message.Status.VISIBLE
     message.save(update_fields=["seq", "status"])
     _audit(access, "message.release", message_id=message.pk, target_id=message.author_id)
     _resolve_message_flags(access, message, "released by a moderator")
-    _after_commit(events.room_group(room.pk), message_frame(message))
+    _after_commit(events.room_group(access.room_id), message_frame(message))
     _announce(access, "message.release", message_id=message.pk)
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from server.layers import channel_layers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PEERCHAT_VAR_DIR", BASE_DIR / "var"))
 
@@ -143,22 +145,15 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-# Channel layer: Redis from REDIS_URL, else in memory (one process only).
+# Channel layer: Redis from REDIS_URL (CHANNEL_LAYER: "pubsub", the default, or "redis"
+# for channels_redis' sorted-set layer; bench/README.md compares them), else in memory
+# (one process only).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "peerchat"),
-                "capacity": 1500,
-                "expiry": 30,
-            },
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = channel_layers(
+    REDIS_URL,
+    prefix=os.environ.get("CHANNEL_LAYER_PREFIX", "peerchat"),
+    backend=os.environ.get("CHANNEL_LAYER", "pubsub"),
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -247,4 +242,7 @@ PEERCHAT = {
     # Crisis alerts nobody acknowledged by then go to the on-call supervisors.
     "ESCALATE_AFTER_SECONDS": 120,
     "ESCALATION_CHECK_SECONDS": 5,
+    # Threads per process for websocket database work (sends run side by side; the room
+    # row lock keeps seq in commit order). Keep DB_POOL_MAX_SIZE above this.
+    "DB_THREADS": int(os.environ.get("DB_THREADS", "4")),
 }

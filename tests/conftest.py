@@ -17,6 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from server.layers import channel_layers
+
 REQUIRE_SERVICES = os.environ.get("PEERCHAT_REQUIRE_SERVICES") == "1"
 
 
@@ -82,14 +84,12 @@ def postgres(django_db_blocker: object) -> None:
 
 
 def _layer_settings(redis: str | None) -> dict[str, object]:
-    if redis:
-        return {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis], "prefix": f"t{uuid.uuid4().hex[:12]}"},
-            }
-        }
-    return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    """The production layer (server.layers) on a fresh prefix, or in memory."""
+    return channel_layers(
+        redis or "",
+        prefix=f"t{uuid.uuid4().hex[:12]}",
+        backend=os.environ.get("CHANNEL_LAYER", "pubsub"),
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

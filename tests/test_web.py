@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from chat.models import Membership
+from server.layers import channel_layers
 from tests.factories import make_member, make_room, make_user
 
 pytestmark = pytest.mark.django_db
@@ -109,13 +110,10 @@ def test_healthz_reports_database_and_channel_layer(client):
     assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
 
 
-def test_healthz_is_503_when_the_channel_layer_is_down(client, settings):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
-        }
-    }
+@pytest.mark.parametrize("backend", ["pubsub", "redis"])
+def test_healthz_is_503_when_the_channel_layer_is_down(client, settings, backend):
+    down = "redis://127.0.0.1:1/0"
+    settings.CHANNEL_LAYERS = channel_layers(down, prefix="down", backend=backend)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["channel_layer"] == "down"
