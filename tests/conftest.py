@@ -94,10 +94,10 @@ def _layer_settings(redis: str | None) -> dict[str, object]:
 
 @pytest.fixture(scope="session", autouse=True)
 def loaded_engine() -> None:
-    """Load the moderation lexicons once, before any test times a first message."""
+    """Load and compile the moderation lexicons once, before any test times a first message."""
     from moderation.engine import default_engine
 
-    default_engine()
+    default_engine().prepare()
 
 
 @pytest.fixture(autouse=True)

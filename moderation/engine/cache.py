@@ -4,8 +4,9 @@ Compiling the lexicons into regular expressions takes seconds of pure-Python
 work inside ``re`` (parsing and code generation), repeated by every process
 that starts an engine. The result is deterministic, so it is cached:
 
-* the matcher's regex source and which lexicon rule each capture group stands
-  for, keyed by a hash of the rules and of this module's format version;
+* the matcher's regex source, which lexicon rule each capture group stands
+  for and the matcher's prefilter anchors, keyed by a hash of the rules and of
+  this module's format version;
 * the compiled ``re`` program (a list of integers), keyed by a hash of the
   source, the Python version and the ``_sre`` magic number, then loaded with
   ``_sre.compile`` exactly as ``re.compile`` would load it.
@@ -30,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 """Bump when the matcher's source layout changes, to ignore old entries."""
 
 _SRE: Any = importlib.import_module("_sre")

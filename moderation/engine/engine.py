@@ -19,6 +19,7 @@ from .lexicon import (
 )
 from .normalize import Normalised, normalise, warm_up
 from .norms import NormChecker, NormsData, load_norms_data, region_for_language
+from .prefilter import AnchorFilter
 from .types import Span, Tier, Verdict
 
 _SELF_CATEGORIES = frozenset({"suicide", "self_harm"})
@@ -69,6 +70,8 @@ class _Analysis:
     """What one message contains, before it is summarised into a ``Verdict``."""
 
     norm: Normalised
+    mask: int
+    """Which matchers may match (see ``AnchorFilter``)."""
     signals: list[_Signal] = field(default_factory=list)
     cues: list[Hit] = field(default_factory=list)
     suppressors: list[Hit] = field(default_factory=list)
@@ -120,6 +123,17 @@ class Engine:
             code: Matcher([r for r in rules if r.kind == "context" and r.lang == code], cache)
             for code in context_langs
         }
+        # Most messages contain no literal that any crisis or norm rule needs: one
+        # Aho-Corasick pass over the anchors tells which matchers can be skipped.
+        matchers = [
+            self._signals,
+            self._cues_norms,
+            self._passive_cues,
+            self._suppressors,
+            *self._context_by_lang.values(),
+        ]
+        self._prefilter = AnchorFilter(matchers)
+        self._bits = {matcher: 1 << index for index, matcher in enumerate(matchers)}
         data = self._norms_data(directory)
         self._norms = NormChecker(
             data,
@@ -128,6 +142,10 @@ class Engine:
             shouting_ratio=self.config.shouting_ratio,
         )
         warm_up(self.config.cache_dir)
+        if cache is not None:
+            # Reading compiled matchers from a warm cache is cheap, and a cold one is
+            # filled now: an engine with a cache is ready when it is built.
+            self.prepare()
 
     def _norms_data(self, directory: Path) -> NormsData:
         path = directory / "norms.toml"
@@ -157,6 +175,16 @@ class Engine:
 
     # --- public API ----------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Compile every matcher now rather than when a message first needs it.
+
+        A server calls this before it takes traffic, so that no message waits for
+        a compilation (about a second of CPU for all lexicons). ``default_engine``
+        does it; an engine with a ``cache_dir`` does it when built.
+        """
+        for matcher in self._bits:
+            matcher.prepare()
+
     def assess(self, text: str, *, lang: str | None = None) -> Verdict:
         """Assess one message on its own."""
         analysis = self._analyse(text, lang)
@@ -178,7 +206,7 @@ class Engine:
         if not current.signals and not current.cues:
             # A lone time word ("tonight") matters after earlier ideation, so look
             # for time cues here too; still, most chat has nothing at all.
-            current.cues = self._passive_cues.finditer(current.norm.text)
+            current.cues = self._scan(self._passive_cues, current)
             if not current.cues:
                 return verdict
         recent = list(previous_texts)[-self.config.window_messages :]
@@ -188,23 +216,28 @@ class Engine:
         return self._escalate(verdict, current, earlier)
 
     def match_rule_ids(self, text: str) -> set[str]:
-        """Return the ids of every rule whose pattern matches ``text`` (for lexicon tests)."""
-        norm = normalise(text).text
-        ids = {h.rule.id for h in self._signals.finditer(norm)}
-        ids |= {h.rule.id for h in self._cues_norms.finditer(norm)}
-        ids |= {h.rule.id for h in self._passive_cues.finditer(norm)}
-        ids |= {h.rule.id for h in self._suppressors.finditer(norm)}
-        ids |= {h.rule.id for m in self._context_by_lang.values() for h in m.finditer(norm)}
-        return ids
+        """Return the ids of every rule whose pattern matches ``text`` (for lexicon tests).
+
+        The matchers are reached through the prefilter, as ``assess`` reaches them.
+        """
+        analysis = _Analysis(norm=normalise(text), mask=0)
+        analysis.mask = self._prefilter.candidates(analysis.norm.text)
+        return {h.rule.id for m in self._bits for h in self._scan(m, analysis)}
+
+    def _scan(self, matcher: Matcher, analysis: _Analysis) -> list[Hit]:
+        """Return the hits of ``matcher`` in the message, unless the prefilter ruled it out."""
+        if analysis.mask & self._bits[matcher]:
+            return matcher.finditer(analysis.norm.text)
+        return []
 
     # --- analysis ------------------------------------------------------------
 
     def _analyse(self, text: str, lang: str | None) -> _Analysis:
         norm = normalise(text)
         s = norm.text
-        analysis = _Analysis(norm=norm)
-        signals = self._signals.finditer(s)
-        for hit in self._cues_norms.finditer(s):
+        analysis = _Analysis(norm=norm, mask=self._prefilter.candidates(s))
+        signals = self._scan(self._signals, analysis)
+        for hit in self._scan(self._cues_norms, analysis):
             if hit.rule.kind == "cue":
                 analysis.cues.append(hit)
             else:
@@ -216,8 +249,8 @@ class Engine:
             # A time or means word alone changes nothing; skip the context work.
             return analysis
 
-        analysis.cues.extend(self._passive_cues.finditer(s))
-        suppressors = self._suppressors.finditer(s)
+        analysis.cues.extend(self._scan(self._passive_cues, analysis))
+        suppressors = self._scan(self._suppressors, analysis)
         # Grammar cues are needed only for the languages in play: the hint and
         # the languages of the rules that matched (a Portuguese "me corto" may
         # have matched the Spanish rule; the Portuguese cues still apply when a
@@ -227,13 +260,18 @@ class Engine:
         if wanted == {COMMON_LANG}:
             wanted = set(self._context_by_lang)  # slang or emoji only: language unknown
         by_lang = {
-            code: m.finditer(s) for code, m in self._context_by_lang.items() if code in wanted
+            code: self._scan(m, analysis)
+            for code, m in self._context_by_lang.items()
+            if code in wanted
         }
         message_langs = _message_languages(by_lang, lang)
 
         def context_for(rule: Rule) -> list[Hit]:
-            langs = message_langs | {rule.lang, COMMON_LANG}
-            return [h for code in langs for h in by_lang.get(code, ())]
+            # The rule's own language first, then the others sorted: when two
+            # languages read one word differently ("je" is "I" in French, "you" in
+            # Dutch), the rule's language wins, and never the order of a set.
+            others = sorted((message_langs | {COMMON_LANG}) - {rule.lang})
+            return [h for code in (rule.lang, *others) for h in by_lang.get(code, ())]
 
         cues_kept = []
         for cue in analysis.cues:
@@ -555,14 +593,20 @@ def load_engine(
 
 
 def default_engine() -> Engine:
-    """Return the shared engine with the bundled lexicons, loading them on first use."""
+    """Return the shared engine with the bundled lexicons, built on first use.
+
+    It is returned fully compiled (``prepare``): the messages it assesses include
+    crisis messages, and none of them may wait for a matcher to compile.
+    """
     global _default_engine
     engine = _default_engine
     if engine is not None:
         return engine
     with _default_lock:
         if _default_engine is None:
-            _default_engine = Engine(EngineConfig(cache_dir=default_cache_dir()))
+            engine = Engine(EngineConfig(cache_dir=default_cache_dir()))
+            engine.prepare()
+            _default_engine = engine
         return _default_engine
 
 

@@ -15,12 +15,15 @@ Rules come in five kinds:
 
 from __future__ import annotations
 
+import functools
+import json
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, NamedTuple, cast
 
 from .cache import FORMAT_VERSION, CompileCache, digest
 from .normalize import (
@@ -30,6 +33,7 @@ from .normalize import (
     fold_pattern_literal,
     split_top_level,
 )
+from .prefilter import Anchors, anchors_key, rule_anchors
 from .types import CRISIS_CATEGORIES, Tier
 
 RuleKind = Literal["signal", "cue", "norm", "suppressor", "context"]
@@ -522,6 +526,19 @@ def _bucket_key(alternative: str) -> str:
     return "".join(key)
 
 
+class _Layout(NamedTuple):
+    """A matcher's regex source, the rule id of each capture group, and its anchors."""
+
+    source: str
+    groups: list[str | None]
+    anchors: Anchors | None
+
+
+class _Program(NamedTuple):
+    pattern: re.Pattern[str]
+    group_rules: list[Rule | None]
+
+
 class Matcher:
     """All patterns of a set of rules compiled into one alternation.
 
@@ -531,6 +548,9 @@ class Matcher:
     hides a high or imminent one starting at the same place. Within a tier
     longer wording is tried before shorter. Each alternative ends in an empty
     capturing group; ``lastindex`` tells which one matched.
+
+    The regex is built and compiled on first use (or by ``prepare``): with the
+    anchor prefilter most processes need some matchers late or never.
     """
 
     def __init__(
@@ -546,38 +566,81 @@ class Matcher:
         )
         if digit_rules:
             self.rules = tuple(r for r in self.rules if not r.needs_digit)
-        by_id = {rule.id: rule for rule in self.rules}
-        key = digest(
+        self._cache = cache
+        self._key = digest(
             str(FORMAT_VERSION),
             *(
                 f"{r.id}|{r.kind}|{r.category}|{r.tier}|{r.boundary}|" + "\x1f".join(r.patterns)
                 for r in self.rules
             ),
         )
-        layout = cache.load_layout(key) if cache is not None else None
-        groups = layout.get("groups") if layout is not None else None
-        if (
-            layout is not None
-            and isinstance(groups, list)
-            and all(i is None or i in by_id for i in groups)
-        ):
-            source = str(layout["source"])
-            group_ids: list[str | None] = list(groups)
+        self._layout = self._cached_layout()
+        self.anchors: Anchors | None
+        if self._layout is not None:
+            self.anchors = self._layout.anchors
         else:
+            self.anchors = _matcher_anchors(self.rules)
+        if self._digit_matcher is not None:
+            digit_anchors = self._digit_matcher.anchors
+            if self.anchors is not None and digit_anchors is not None:
+                self.anchors |= digit_anchors
+            else:
+                self.anchors = None
+        self._compile_lock = threading.Lock()
+        self._program: _Program | None = None
+
+    def _cached_layout(self) -> _Layout | None:
+        """Return the layout stored in the compile cache, if it fits these rules."""
+        stored = self._cache.load_layout(self._key) if self._cache is not None else None
+        if stored is None:
+            return None
+        by_id = {rule.id for rule in self.rules}
+        groups, anchors = stored.get("groups"), stored.get("anchors")
+        if not (isinstance(groups, list) and all(i is None or i in by_id for i in groups)):
+            return None
+        if not (anchors is None or isinstance(anchors, list)):
+            return None
+        return _Layout(
+            str(stored["source"]), list(groups), None if anchors is None else frozenset(anchors)
+        )
+
+    def prepare(self) -> None:
+        """Compile the regular expression now rather than on first use."""
+        self._compiled()
+        if self._digit_matcher is not None:
+            self._digit_matcher.prepare()
+
+    def _compiled(self) -> _Program:
+        """Return the compiled matcher, building it on first use (thread-safe)."""
+        program = self._program
+        if program is not None:
+            return program
+        with self._compile_lock:
+            if self._program is None:
+                self._program = self._compile()
+            return self._program
+
+    def _compile(self) -> _Program:
+        layout = self._layout
+        if layout is None:
             source, group_ids = self._build()
-            if cache is not None:
-                cache.store_layout(key, {"source": source, "groups": group_ids})
-        self.source = source
+            layout = _Layout(source, group_ids, self.anchors)
+            if self._cache is not None:
+                anchors = None if layout.anchors is None else sorted(layout.anchors)
+                self._cache.store_layout(
+                    self._key, {"source": source, "groups": group_ids, "anchors": anchors}
+                )
+        cache = self._cache
         try:
-            self.pattern: re.Pattern[str] = (
-                cache.compile(source) if cache is not None else re.compile(source)
-            )
+            if cache is not None:
+                pattern = cache.compile(layout.source)
+            else:
+                pattern = re.compile(layout.source)
         except re.error:
             raise LexiconError(_find_bad_pattern(self.rules)) from None
+        by_id = {rule.id: rule for rule in self.rules}
         # Group n (1-based) is the n-th leaf marker in the source.
-        self._group_rules: list[Rule | None] = [
-            by_id[i] if i is not None else None for i in group_ids
-        ]
+        return _Program(pattern, [by_id[i] if i is not None else None for i in layout.groups])
 
     def _build(self) -> tuple[str, list[str | None]]:
         """Fold the patterns, arrange them as tries and return the source and group rule ids."""
@@ -639,8 +702,8 @@ class Matcher:
     def finditer(self, text: str) -> list[Hit]:
         """Return the non-overlapping hits in ``text``, ordered by start."""
         hits = []
-        group_rules = self._group_rules
-        for m in self.pattern.finditer(text):
+        pattern, group_rules = self._compiled()
+        for m in pattern.finditer(text):
             index = m.lastindex
             rule = group_rules[index] if index is not None else None
             if rule is not None:
@@ -649,6 +712,75 @@ class Matcher:
             hits.extend(self._digit_matcher.finditer(text))
             hits.sort(key=lambda h: h.start)
         return hits
+
+
+def _matcher_anchors(rules: Sequence[Rule]) -> Anchors | None:
+    """Return strings one of which occurs in every text that the rules match (see ``prefilter``).
+
+    Rules that only run on texts with a digit are anchored on a digit where they need one.
+    """
+    stored = _stored_anchors()
+    anchors: set[str] = set()
+    for rule in rules:
+        found = _rule_anchors(rule, stored)
+        if found is None:
+            return None
+        anchors |= found
+    return frozenset(anchors)
+
+
+def _rule_anchors(rule: Rule, stored: Mapping[str, Any]) -> Anchors | None:
+    """Return the anchors of ``rule``: from ``anchors.json`` when stored for its patterns."""
+    try:
+        folded = [fold_pattern_literal(p) for p in rule.patterns]
+    except PatternError:
+        raise LexiconError(_find_bad_pattern([rule])) from None
+    options = {"word_end": rule.boundary, "prefer_digits": rule.needs_digit}
+    entry = stored.get(rule.id)
+    if isinstance(entry, dict) and entry.get("key") == anchors_key(folded, **options):
+        found = entry.get("anchors")
+        if found is None or isinstance(found, list):
+            return None if found is None else frozenset(map(str, found))
+    try:
+        return rule_anchors(folded, **options)
+    except (re.error, PatternError):
+        raise LexiconError(_find_bad_pattern([rule])) from None
+
+
+ANCHORS_FILE: Final = DEFAULT_LEXICON_DIR / "anchors.json"
+"""The prefilter anchors of the bundled rules, generated by ``python -m moderation.engine.anchors``.
+
+Extracting them parses every pattern (about 0.4 s); an entry is used only when its
+key matches the rule's current patterns, so an edited rule is never anchored wrongly,
+only extracted again. A test fails when the file is out of date.
+"""
+
+
+@functools.cache
+def _stored_anchors() -> Mapping[str, Any]:
+    try:
+        data = json.loads(ANCHORS_FILE.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    rules = data.get("rules") if isinstance(data, dict) else None
+    return rules if isinstance(rules, dict) else {}
+
+
+def anchors_document(rules: Iterable[Rule]) -> dict[str, Any]:
+    """Return the contents of ``anchors.json`` for ``rules``, extracted afresh."""
+    entries: dict[str, Any] = {}
+    for rule in sorted(rules, key=lambda r: r.id):
+        folded = [fold_pattern_literal(p) for p in rule.patterns]
+        options = {"word_end": rule.boundary, "prefer_digits": rule.needs_digit}
+        found = rule_anchors(folded, **options)
+        entries[rule.id] = {
+            "key": anchors_key(folded, **options),
+            "anchors": None if found is None else sorted(found),
+        }
+    return {
+        "generated_by": "python -m moderation.engine.anchors",
+        "rules": entries,
+    }
 
 
 def _find_bad_pattern(rules: Sequence[Rule]) -> str:

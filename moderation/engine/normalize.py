@@ -531,6 +531,7 @@ class PatternError(ValueError):
     """A lexicon pattern uses regex syntax the compiler does not accept."""
 
 
+@functools.lru_cache(maxsize=8192)
 def fold_pattern_literal(source: str) -> str:
     """Fold a lexicon regex the way ``normalise`` folds text.
 
@@ -538,7 +539,8 @@ def fold_pattern_literal(source: str) -> str:
     apostrophe or hyphen becomes an optional word gap (`` ?``), so "self harm"
     also matches "selfharm" and "self-harm", and "i'm" matches "im". Escapes,
     character classes and quantifiers are kept. Capturing groups become
-    non-capturing (the compiler names its own groups).
+    non-capturing (the compiler names its own groups). Memoised: the prefilter's
+    anchors and the matchers fold the same patterns.
     """
     out: list[str] = []
     i = 0

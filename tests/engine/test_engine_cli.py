@@ -1,6 +1,7 @@
 """The command line, run as users run it: ``python -m moderation ...`` in a subprocess."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "moderation", *args],
         input=stdin,
@@ -19,6 +22,7 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=300,
         check=False,
+        env=env,
     )
 
 
@@ -107,3 +111,27 @@ def test_engine_imports_without_django() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# "je" is "I" in French and "you" in Dutch; "vandaag" (today) is a Dutch time cue.
+MIXED_LANGUAGE_LINES = [
+    "vandaag ging de therapie best goed je veux mourir",
+    "ich will nicht mehr leben je veux mourir",
+    "no quiero vivir mais je veux mourir",
+    "hoje não quero viver, ik wil dood",
+    "she said i want to die lol",
+]
+
+
+def test_scan_gives_the_same_verdicts_whatever_the_hash_seed() -> None:
+    # Set and dict order of strings changes with PYTHONHASHSEED: a verdict must not.
+    stdin = "\n".join(MIXED_LANGUAGE_LINES) + "\n"
+    outputs = {}
+    for seed in ("0", "1", "3", "4"):
+        result = run("scan", "--details", stdin=stdin, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        outputs[seed] = result.stdout
+    assert len(set(outputs.values())) == 1, outputs
+    first = json.loads(outputs["0"].splitlines()[0])
+    # The French rule reads "je" as French: the writer's own words, today.
+    assert first["tier"] == "imminent"
