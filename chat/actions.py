@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -274,29 +273,60 @@ def _earlier_send(user_id: int, client_id: uuid.UUID, body: str) -> AckFrame | N
     return AckFrame(client_id=str(client_id), id=earlier.pk, seq=earlier.seq, status=earlier.status)
 
 
-def _room_for_posting(access: RoomAccess) -> Room:
-    """Load the room with its open session and the writer's accepted norms version
-    (None: not a member) in one query."""
-    return Room.objects.annotate(
-        open_session_id=Subquery(
-            Session.objects.filter(room=OuterRef("pk"), closed_at__isnull=True)
-            .order_by("pk")
-            .values("pk")[:1]
-        ),
-        norms_accepted=Subquery(
-            Membership.objects.filter(room=OuterRef("pk"), user_id=access.user_id).values(
-                "norms_version_accepted"
-            )[:1]
-        ),
-    ).get(pk=access.room_id)
+@dataclass(frozen=True)
+class PostingState:
+    """What deciding on one send needs to know, read in one statement."""
+
+    room: Room
+    open_session_id: int | None
+    norms_accepted: int | None  # None: not a member
+    ban_id: int | None  # the writer's ban in force here, if any
+    mute_id: int | None  # the latest mute in force here, if any
+    recent: list[tuple[str, datetime]]  # the writer's last messages here, newest first
 
 
-def _recent_by_writer(access: RoomAccess) -> list[tuple[str, datetime]]:
-    """Return the writer's last few messages in the room as (body, created), newest first."""
-    return list(
-        Message.objects.filter(room_id=access.room_id, author_id=access.user_id)
-        .order_by("-created")
-        .values_list("body", "created")[:CONTEXT_MESSAGES]
+def _posting_sql() -> str:
+    room, session, membership, message, sanction = (
+        model._meta.db_table for model in (Room, Session, Membership, Message, Sanction)
+    )
+    # The same test as SanctionQuerySet.in_force(): not lifted, not run out.
+    in_force = "s.lifted_at IS NULL AND (s.until IS NULL OR s.until > now())"
+    recent = (
+        f"FROM {message} WHERE room_id = r.id AND author_id = %(user)s "
+        f"ORDER BY created DESC, id DESC LIMIT {CONTEXT_MESSAGES}"
+    )
+    return f"""
+        SELECT r.*,
+          (SELECT id FROM {session} WHERE room_id = r.id AND closed_at IS NULL
+           ORDER BY id LIMIT 1) AS open_session_id,
+          (SELECT norms_version_accepted FROM {membership}
+           WHERE room_id = r.id AND user_id = %(user)s) AS norms_accepted,
+          (SELECT s.id FROM {sanction} s WHERE s.room_id = r.id AND s.user_id = %(user)s
+           AND s.kind = %(ban)s AND {in_force} ORDER BY s.created DESC LIMIT 1) AS ban_id,
+          (SELECT s.id FROM {sanction} s WHERE s.room_id = r.id AND s.user_id = %(user)s
+           AND s.kind = %(mute)s AND {in_force} ORDER BY s.created DESC LIMIT 1) AS mute_id,
+          ARRAY(SELECT body {recent}) AS recent_bodies,
+          ARRAY(SELECT created {recent}) AS recent_created
+        FROM {room} r WHERE r.id = %(room)s"""
+
+
+def load_posting_state(access: RoomAccess) -> PostingState:
+    """Read the room, its open session, the writer's membership, sanctions and recent
+    messages in one statement: the hot path of every send, so no ORM query building."""
+    params = {
+        "room": access.room_id,
+        "user": access.user_id,
+        "ban": Sanction.Kind.BAN.value,
+        "mute": Sanction.Kind.MUTE.value,
+    }
+    room = next(iter(Room.objects.raw(_posting_sql(), params)))
+    return PostingState(
+        room=room,
+        open_session_id=room.open_session_id,
+        norms_accepted=room.norms_accepted,
+        ban_id=room.ban_id,
+        mute_id=room.mute_id,
+        recent=list(zip(room.recent_bodies, room.recent_created, strict=True)),
     )
 
 
@@ -306,45 +336,39 @@ def _context_texts(recent: list[tuple[str, datetime]]) -> list[str]:
     return [body for body, created in reversed(recent) if created >= since]
 
 
-def _check_may_post(
-    access: RoomAccess, room: Room, recent: list[tuple[str, datetime]], ref: str
-) -> None:
-    """Raise the ProtocolError that says why the member may not post now, if any.
-    `room` comes from _room_for_posting, `recent` from _recent_by_writer."""
+def _check_may_post(access: RoomAccess, state: PostingState, ref: str) -> None:
+    """Raise the ProtocolError that says why the member may not post now, if any."""
     if access.moderates:
         return
-    if room.norms_accepted is None:
+    room = state.room
+    if state.norms_accepted is None:
         raise ProtocolError(
             ErrorCode.FORBIDDEN, _("You are no longer a member of this room."), ref=ref
         )
-    if room.norms_accepted < room.norms_version:
+    if state.norms_accepted < room.norms_version:
         raise ProtocolError(
             ErrorCode.NORMS_REQUIRED,
             _("Read and accept the room's norms before you post."),
             ref=ref,
         )
-    sanctions = list(
-        Sanction.objects.in_force().filter(room=room, user_id=access.user_id).order_by("-created")
-    )
-    for sanction in sanctions:
-        if sanction.kind == Sanction.Kind.BAN:
-            raise ProtocolError(ErrorCode.BANNED, _("You are banned from this room."), ref=ref)
-    for sanction in sanctions:
-        if sanction.kind == Sanction.Kind.MUTE:
-            raise ProtocolError(
-                ErrorCode.MUTED,
-                with_reason(_("A moderator muted you"), sanction.reason)
-                + " "
-                + _("You can read along and post again when the mute ends."),
-                ref=ref,
-                until=sanction.until,
-            )
+    if state.ban_id is not None:
+        raise ProtocolError(ErrorCode.BANNED, _("You are banned from this room."), ref=ref)
+    if state.mute_id is not None:
+        mute = Sanction.objects.get(pk=state.mute_id)
+        raise ProtocolError(
+            ErrorCode.MUTED,
+            with_reason(_("A moderator muted you"), mute.reason)
+            + " "
+            + _("You can read along and post again when the mute ends."),
+            ref=ref,
+            until=mute.until,
+        )
     if room.locked:
         raise ProtocolError(
             ErrorCode.LOCKED, _("The room is locked; only moderators can post now."), ref=ref
         )
-    if room.slow_mode_seconds and recent:
-        last = recent[0][1]
+    if room.slow_mode_seconds and state.recent:
+        last = state.recent[0][1]
         wait = (last + timedelta(seconds=room.slow_mode_seconds) - timezone.now()).total_seconds()
         if wait > 0:
             raise ProtocolError(
@@ -356,11 +380,12 @@ def _check_may_post(
             )
 
 
-def _session_for_post(access: RoomAccess, room: Room, ref: str) -> int:
+def _session_for_post(access: RoomAccess, state: PostingState, ref: str) -> int:
     """Return the id of the room's open session, opening one for a drop-in room.
     Call inside the message's transaction; takes the room lock."""
-    if room.open_session_id is not None:
-        return room.open_session_id
+    if state.open_session_id is not None:
+        return state.open_session_id
+    room = state.room
     locked = Room.objects.select_for_update().get(pk=room.pk)
     session = open_session(locked)
     if session is None:
@@ -384,10 +409,10 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
     ref = str(client_id)
     text = _check_body(body, ref)
     try:
-        room = _room_for_posting(access)
-        recent = _recent_by_writer(access)
-        _check_may_post(access, room, recent, ref)
-        verdict = engine.assess_window(_context_texts(recent), text, lang=room.language)
+        state = load_posting_state(access)
+        room = state.room
+        _check_may_post(access, state, ref)
+        verdict = engine.assess_window(_context_texts(state.recent), text, lang=room.language)
         decision = decide(verdict, room_policy(room.policy), moderator=access.moderates)
         if not decision.stored:
             do_block_message(access, decision)
@@ -405,7 +430,7 @@ def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> S
         return SendResult(ack=earlier)
     try:
         with transaction.atomic():
-            session_id = _session_for_post(access, room, ref)
+            session_id = _session_for_post(access, state, ref)
             message = do_post_message(
                 room, session_id, access, client_id, text, visible=decision.visible
             )
