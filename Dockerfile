@@ -38,6 +38,13 @@ RUN DEBUG=0 SECRET_KEY=build-time-only-not-a-secret ALLOWED_HOSTS=build.invalid 
  && mkdir -p /srv/static \
  && chown -R peerchat:peerchat /app/var /srv/static
 
+# The moderation engine's compiled matchers, built once into the image: a process then
+# starts in about 0.3 s instead of compiling for about 1.5 s (docs/moderation.md).
+# Readable, not writable, by the service account; a miss only recompiles in memory.
+ENV PEERCHAT_ENGINE_CACHE_DIR=/opt/peerchat/engine-cache
+RUN python -c "from moderation.engine import default_engine; default_engine()" \
+ && chmod -R a+rX,go-w /opt/peerchat/engine-cache
+
 USER peerchat
 
 EXPOSE 8000

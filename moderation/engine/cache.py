@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 """Bump when the matcher's source layout changes, to ignore old entries."""
 
 _SRE: Any = importlib.import_module("_sre")

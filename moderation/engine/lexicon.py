@@ -488,14 +488,44 @@ def _emit(node: _Node, suffixes: Sequence[str]) -> str:
 
 def _emit_options(node: _Node, suffixes: Sequence[str]) -> list[str]:
     """Return the alternatives of a trie node as regex sources, best first."""
-    options: list[tuple[tuple[int, int, int], str]] = []
+    return [atom + body for atom, body in _atom_options(node, suffixes)]
+
+
+def _atom_options(node: _Node, suffixes: Sequence[str]) -> list[tuple[str, str]]:
+    """Return the alternatives of a trie node, best first, as (leading atom, rest).
+
+    A leaf has no leading atom (``""``).
+    """
+    options: list[tuple[tuple[int, int, int], str, str]] = []
     for atom, child in node.children.items():
-        options.append((child.priority, atom + _emit(child, suffixes)))
+        options.append((child.priority, atom, _emit(child, suffixes)))
     for leaf in node.leaves:
         mark = f"\ue000{leaf.index}\ue001"
-        options.append((leaf.priority, f"{leaf.tail}{suffixes[leaf.index]}{mark}"))
+        options.append((leaf.priority, "", f"{leaf.tail}{suffixes[leaf.index]}{mark}"))
     options.sort(key=lambda o: o[0], reverse=True)
-    return [body for _, body in options]
+    return [(atom, body) for _, atom, body in options]
+
+
+def _merge_roots(options: Sequence[tuple[str, str]]) -> list[str]:
+    """Join alternatives (best first) that start with the same literal character.
+
+    The tiers' tries are emitted one after the other, so one first letter starts
+    an alternative in every tier; ``re`` tries the alternatives of a branch one by
+    one. Grouped under their first letter, the alternatives are checked once per
+    letter instead of once per tier. When every first atom is a single literal
+    character, two alternatives with different first characters never match at
+    the same place, so keeping the order within each letter keeps every match;
+    otherwise (a class, an optional gap, a leaf) the alternatives stay as they are.
+    """
+    if not all(len(atom) == 1 and atom not in _SPECIAL and atom != " " for atom, _ in options):
+        return [atom + body for atom, body in options]
+    by_atom: dict[str, list[str]] = {}
+    for atom, body in options:
+        by_atom.setdefault(atom, []).append(body)
+    return [
+        atom + (bodies[0] if len(bodies) == 1 else "(?:" + "|".join(bodies) + ")")
+        for atom, bodies in by_atom.items()
+    ]
 
 
 def _is_word_first(alternative: str) -> bool:
@@ -682,9 +712,12 @@ class Matcher:
                     else:
                         _insert(unbounded, alternative, leaf_index, prio, [64])
         # The tries' root alternatives are flattened into one alternation, highest
-        # tier first: each starts with a literal, so re skips it in one comparison.
+        # tier first and grouped by first letter: each group starts with a literal,
+        # so re skips it in one comparison.
         tiers = sorted(bounded_by_tier, reverse=True)
-        bounded_parts = [o for t in tiers for o in _emit_options(bounded_by_tier[t], suffixes)]
+        bounded_parts = _merge_roots(
+            [o for t in tiers for o in _atom_options(bounded_by_tier[t], suffixes)]
+        )
         unbounded_parts = [o for t in tiers for o in _emit_options(unbounded_by_tier[t], suffixes)]
         parts = []
         if bounded_parts:

@@ -30,7 +30,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # Letters that do not decompose under NFKD but that people replace with the
 # plain letter when typing without a keyboard layout (Polish ł, Danish ø...).
@@ -255,8 +255,7 @@ def warm_up(cache_dir: Path | None = None) -> None:
 # --- offset mapping ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Edit:
+class _Edit(NamedTuple):
     """One replaced stretch: input ``[in_start, in_end)`` became output ``[out_start, out_end)``.
 
     ``inner`` gives, for each output character, its input ``(start, end)`` when
@@ -327,6 +326,18 @@ def _regex_edits(
         start = m.start() + shift
         edits.append(_Edit(start, start + len(out), m.start(), m.end(), inner))
         shift += len(out) - (m.end() - m.start())
+    return edits
+
+
+def _collapse_edits(pattern: re.Pattern[str], source: str) -> list[_Edit]:
+    """Return the edits of replacing each match of ``pattern`` by its first character."""
+    edits: list[_Edit] = []
+    shift = 0
+    for m in pattern.finditer(source):
+        start, end = m.span()
+        out_start = start + shift
+        edits.append(_Edit(out_start, out_start + 1, start, end))
+        shift += 1 - (end - start)
     return edits
 
 
@@ -447,11 +458,7 @@ def _unleet_text(m: re.Match[str]) -> str:
     return _unleet(m)[0]
 
 
-def _squeeze(m: re.Match[str]) -> tuple[str, None]:
-    return m.group()[0], None
-
-
-_ASCII_DOUBLES = tuple(chr(c) * 2 for c in range(ord("a"), ord("z") + 1))
+_ASCII_DOUBLE = re.compile(r"([a-z])\1")
 
 
 def _squeeze_text(m: re.Match[str]) -> str:
@@ -462,10 +469,6 @@ def _squeeze_text(m: re.Match[str]) -> str:
 def _repeats_of(letters: frozenset[str]) -> re.Pattern[str]:
     """Return a regex matching runs of two or more of any one of ``letters``."""
     return re.compile("|".join(f"{re.escape(c)}{{2,}}" for c in sorted(letters)))
-
-
-def _one_space(m: re.Match[str]) -> tuple[str, None]:
-    return " ", None
 
 
 def normalise(text: str) -> Normalised:
@@ -494,18 +497,18 @@ def normalise(text: str) -> Normalised:
     if "  " in s:
         before_spaces = s
         s = _SPACES.sub(" ", s)
-        stages.append(_Stage(lambda: _regex_edits(_SPACES, before_spaces, _one_space)))
+        stages.append(_Stage(lambda: _collapse_edits(_SPACES, before_spaces)))
 
-    # Searching for the 26 literal doubles is much cheaper than one regex with a
-    # back-reference tried at every position; other letters only when present.
-    doubled = [pair[0] for pair in _ASCII_DOUBLES if pair in s]
+    # A back-reference tried only at ASCII letters (re skips to them in C); other
+    # letters only when present.
+    doubled = set(_ASCII_DOUBLE.findall(s))
     if not s.isascii():
-        doubled += [c for c in set(_NON_ASCII.findall(s)) if c.isalpha() and c + c in s]
+        doubled.update(c for c in set(_NON_ASCII.findall(s)) if c.isalpha() and c + c in s)
     if doubled:
         before_squeeze = s
         repeats = _repeats_of(frozenset(doubled))
         s = repeats.sub(_squeeze_text, s)
-        stages.append(_Stage(lambda: _regex_edits(repeats, before_squeeze, _squeeze)))
+        stages.append(_Stage(lambda: _collapse_edits(repeats, before_squeeze)))
 
     result.text = s
     return result

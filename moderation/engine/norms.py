@@ -100,21 +100,21 @@ _BARE_DOMAIN = re.compile(
 # scans for in C, so plain chat pays almost nothing.
 _PHONE_HINT = re.compile(r"\d(?:[ \-./()]{0,2}\d){5}")
 _DOT_HINT = re.compile(r"[.][^\W\d_]|https?:|www")
-# Literal alternatives, so ``re`` can skip to their first characters in C.
-_AT_HINT = re.compile(
-    "|".join(
-        re.escape(t)
-        for t in (
-            " at ",
-            "(at)",
-            "[at]",
-            "{at}",
-            "<at>",
-            *(f" {w} " for w in _AT_WORDS.split("|")[1:]),
-        )
-    )
+# Literal strings, looked for with ``in`` (a C substring search each): a regex
+# alternation of them starts at every space of the text.
+_AT_HINTS = (
+    " at ",
+    "(at)",
+    "[at]",
+    "{at}",
+    "<at>",
+    *(f" {w} " for w in _AT_WORDS.split("|")[1:]),
 )
 _DOT_TOKENS = (".", *(_DOT_WORDS.split("|")))
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_NOT_ASCII_UPPER = bytes(b for b in range(256) if b not in _ASCII_UPPER)
+_NOT_ASCII_LOWER = bytes(b for b in range(256) if b not in _ASCII_LOWER)
 _SCHEME = re.compile(r"^(?:https?://)?", re.IGNORECASE)
 
 
@@ -140,10 +140,11 @@ class NormChecker:
         hits: list[NormHit] = []
         if len(text) > self.max_length:
             hits.append(NormHit("too_long", self.max_length, len(text)))
-        if self.is_shouting(text):
+        lower = text.lower()
+        if self._is_shouting(text, lower):
             hits.append(NormHit("shouting", 0, len(text)))
-        low = f" {text.lower()} "
-        has_at = bool(_AT_HINT.search(low)) and any(t in low for t in _DOT_TOKENS)
+        low = f" {lower} "
+        has_at = any(t in low for t in _DOT_TOKENS) and any(h in low for h in _AT_HINTS)
         has_dot = bool(_DOT_HINT.search(text))
         has_phone = bool(_PHONE_HINT.search(text))
         if not (has_at or has_dot or has_phone or "@" in text):
@@ -154,14 +155,20 @@ class NormChecker:
 
     def is_shouting(self, text: str) -> bool:
         """Return True when most letters are capitals over enough letters."""
-        lower = text.lower()
+        return self._is_shouting(text, text.lower())
+
+    def _is_shouting(self, text: str, lower: str) -> bool:
         if lower == text:
             return False
         if text.isascii():
-            # Upper-case ASCII letters are exactly the characters lower() changed.
-            upper = sum(map(str.__ne__, text, lower))
+            # In ASCII the cased characters are exactly the letters: count them by
+            # deleting everything else (bytes.translate, in C).
+            raw = text.encode("ascii")
+            upper = len(raw.translate(None, _NOT_ASCII_UPPER))
             if upper < self.shouting_ratio * self.shouting_min_letters:
                 return False
+            cased = upper + len(raw.translate(None, _NOT_ASCII_LOWER))
+            return cased >= self.shouting_min_letters and upper >= self.shouting_ratio * cased
         upper = sum(map(str.isupper, text))
         cased = upper + sum(map(str.islower, text))
         if cased < self.shouting_min_letters:

@@ -124,3 +124,30 @@ def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
         path.write_bytes(b"garbage")
     engine = Engine(EngineConfig(languages=("en",), cache_dir=tmp_path))
     assert engine.assess("I want to die").tier is Tier.HIGH
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id"),
+    [
+        ("i want to die now", "en.imminent_now"),  # the imminent wording wins at one place
+        ("i want to die later", "en.high_die"),
+        ("i want to sleep", "en.concern_want"),
+        ("so tired of it", "en.concern_tired"),
+    ],
+)
+def test_tiers_sharing_a_first_letter_keep_their_order(text: str, rule_id: str) -> None:
+    def signal(local_id: str, tier: str, pattern: str) -> dict[str, object]:
+        return {"id": local_id, "category": "suicide", "tier": tier, "patterns": [pattern]}
+
+    lexicon = parse_lexicon(
+        {
+            "lang": "en",
+            "signal": [
+                signal("concern_want", "concern", "i want(?: to \\w+)?"),
+                signal("concern_tired", "concern", "(?:so )?tired of it"),
+                signal("high_die", "high", "i want to die"),
+                signal("imminent_now", "imminent", "i want to die now"),
+            ],
+        }
+    )
+    assert [h.rule.id for h in Matcher(lexicon.rules).finditer(text)] == [rule_id]
