@@ -676,5 +676,11 @@ async def asend_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> 
         if earlier is None:
             raise
         return earlier
-    result = await events.run_db(check_send_message, access, client_id, body)
+    # Crisis language takes the urgent lane: its alert must not queue behind other sends.
+    # (The engine reads the message again there, with the writer's recent messages.)
+    urgent = (
+        len(body) <= int(settings.PEERCHAT["MAX_BODY_CHARS"])
+        and engine.assess(body).tier is not engine.Tier.NONE
+    )
+    result = await events.run_db(check_send_message, access, client_id, body, urgent=urgent)
     return result.ack

@@ -25,7 +25,7 @@ T = TypeVar("T")
 Outbox = list[tuple[bool, str, dict[str, Any]]]
 
 _outbox: ContextVar[Outbox | None] = ContextVar("peerchat_outbox", default=None)
-_executor: ThreadPoolExecutor | None = None
+_executors: dict[str, ThreadPoolExecutor] = {}
 
 
 def room_group(room_id: int) -> str:
@@ -77,14 +77,17 @@ async def asend_outbox(outbox: Outbox) -> None:
         await asend_event(group, event)
 
 
-def _database_executor() -> ThreadPoolExecutor:
-    """The process's threads for websocket database work (PEERCHAT["DB_THREADS"])."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(
-            max_workers=int(settings.PEERCHAT["DB_THREADS"]), thread_name_prefix="peerchat-db"
-        )
-    return _executor
+def _database_executor(urgent: bool) -> ThreadPoolExecutor:
+    """The process's threads for websocket database work: PEERCHAT["DB_THREADS"] for
+    everything, and a lane of their own for crisis messages, which never queue behind
+    ordinary sends."""
+    key = "urgent" if urgent else "default"
+    executor = _executors.get(key)
+    if executor is None:
+        workers = int(settings.PEERCHAT["URGENT_DB_THREADS" if urgent else "DB_THREADS"])
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"peerchat-{key}")
+        _executors[key] = executor
+    return executor
 
 
 def _collecting(func: Callable[..., T]) -> Callable[..., tuple[T | None, Outbox, Exception | None]]:
@@ -102,11 +105,12 @@ def _collecting(func: Callable[..., T]) -> Callable[..., tuple[T | None, Outbox,
     return run
 
 
-async def run_db(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run sync database code on one of the process's database threads, then publish
-    the frames it committed (also when it raised after committing some)."""
+async def run_db(func: Callable[..., T], *args: Any, urgent: bool = False, **kwargs: Any) -> T:
+    """Run sync database code on one of the process's database threads (the urgent lane
+    for crisis messages), then publish the frames it committed (also when it raised
+    after committing some)."""
     call = DatabaseSyncToAsync(
-        _collecting(func), thread_sensitive=False, executor=_database_executor()
+        _collecting(func), thread_sensitive=False, executor=_database_executor(urgent)
     )
     result, outbox, error = await call(*args, **kwargs)
     await asend_outbox(outbox)

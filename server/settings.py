@@ -245,4 +245,7 @@ PEERCHAT = {
     # Threads per process for websocket database work (sends run side by side; the room
     # row lock keeps seq in commit order). Keep DB_POOL_MAX_SIZE above this.
     "DB_THREADS": int(os.environ.get("DB_THREADS", "4")),
+    # Threads kept for messages the engine reads as crisis language, so that their
+    # alerts never wait behind a queue of ordinary sends.
+    "URGENT_DB_THREADS": int(os.environ.get("URGENT_DB_THREADS", "2")),
 }

@@ -3,10 +3,14 @@ sanctions, held messages, reports, the norms ladder and escalation."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from chat import events
 from chat.models import Membership, Message, Room, Session
 from moderation.escalation import escalate_due
 from moderation.models import Flag, ModerationAction, Sanction
@@ -388,6 +392,30 @@ async def test_kick_closes_every_socket_of_the_member_and_they_may_rejoin(room, 
     assert hello["type"] == "hello"
     await again.close()
     await moderator.close()
+
+
+async def test_a_crisis_message_does_not_wait_behind_ordinary_sends(room, peer, mod, settings):
+    moderator, _ = await connect(mod, "circle")
+    writer, _ = await connect(peer, "circle")
+    # Every ordinary database thread is busy (a queue of sends under load, say).
+    busy = threading.Event()
+    ordinary = events._database_executor(urgent=False)
+    loop = asyncio.get_running_loop()
+    blockers = [
+        loop.run_in_executor(ordinary, busy.wait, 10)
+        for _ in range(int(settings.PEERCHAT["DB_THREADS"]))
+    ]
+    try:
+        ack = await writer.say(CRISIS)
+        assert ack["type"] == "ack"
+        alert = await moderator.next_of("flag")
+        assert alert["flag"]["message"]["id"] == ack["id"]
+        assert not any(b.done() for b in blockers)  # they were busy all along
+    finally:
+        busy.set()
+        await asyncio.gather(*blockers)
+    await moderator.close()
+    await writer.close()
 
 
 async def test_ban_closes_sockets_and_refuses_reconnect_until_unbanned(room, peer, mod):
