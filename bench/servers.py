@@ -148,6 +148,16 @@ def spawn(
     process_env.setdefault("DJANGO_SETTINGS_MODULE", settings_module or default_settings)
     if settings_module:
         process_env["DJANGO_SETTINGS_MODULE"] = settings_module
+    if target == "peerchat" and "DEBUG" not in process_env:
+        # Production mode, as deployed: DEBUG=1 would log every SQL statement of every
+        # connection (CPU per message, and megabytes of memory with many sockets). The
+        # key is the checkout's, which setup_users.py signed the sessions with.
+        process_env |= {
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+        }
+        process_env.setdefault("SECRET_KEY", (REPO_ROOT / "var" / "secret_key").read_text().strip())
     process_env["PYTHONPATH"] = os.pathsep.join(
         p for p in [str(REPO_ROOT), process_env.get("PYTHONPATH", "")] if p
     )

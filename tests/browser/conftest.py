@@ -255,6 +255,13 @@ def enter_room(page: Page) -> None:
     page.wait_for_selector("#chat:not([hidden])")
 
 
+def enter_as(open_page: OpenPage, username: str, path: str) -> tuple[Page, PageWatch]:
+    """Open a room page (or console) as a member and wait until they are in."""
+    page, watch = open_page(username, path)
+    enter_room(page)
+    return page, watch
+
+
 LINKS_ALLOWED = {"allow_links": True, "norms": {"link": "allow"}}
 
 

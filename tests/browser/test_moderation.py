@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Circle, OpenPage, enter_room, say, screenshot
+from tests.browser.conftest import Circle, OpenPage, enter_as, enter_room, say, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
@@ -20,10 +20,8 @@ CRISIS_MESSAGE = "I can't go on. I want to kill myself tonight, I have the pills
 def test_crisis_alert_reaches_the_moderator_and_the_writer_gets_help_lines(
     open_page: OpenPage, circle: Circle
 ) -> None:
-    mia, mia_watch = open_page("mia", f"/rooms/{circle.slug}/console/")
-    enter_room(mia)
-    ada, ada_watch = open_page("ada", f"/rooms/{circle.slug}/")
-    enter_room(ada)
+    mia, mia_watch = enter_as(open_page, "mia", f"/rooms/{circle.slug}/console/")
+    ada, ada_watch = enter_as(open_page, "ada", f"/rooms/{circle.slug}/")
     expect(mia.locator("#participants")).to_contain_text("Ada")
 
     say(ada, CRISIS_MESSAGE)

@@ -8,7 +8,15 @@ import gzip
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LINKS_ALLOWED, Circle, OpenPage, enter_room, say, screenshot
+from tests.browser.conftest import (
+    LINKS_ALLOWED,
+    Circle,
+    OpenPage,
+    enter_as,
+    enter_room,
+    say,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
@@ -111,6 +119,7 @@ def test_messages_typed_offline_arrive_once_in_order(open_page: OpenPage, circle
     enter_room(bo)
     say(ada, "before the tunnel")
     expect(bo.locator("#messages")).to_contain_text("before the tunnel")
+    expect(ada.locator("#outbox li")).to_have_count(0)  # acknowledged before the tunnel
 
     ada.context.set_offline(True)
     expect(ada.locator("#connection")).to_contain_text("offline")
@@ -273,3 +282,36 @@ def test_earlier_messages_load_on_request_in_order(open_page: OpenPage, circle: 
     assert message_texts(ada) == [f"message number {seq}" for seq in range(1, 61)]
     expect(ada.locator("#earlier")).to_be_hidden()
     ada_watch.assert_clean()
+
+
+def test_a_message_whose_live_frame_was_lost_still_arrives(
+    open_page: OpenPage, circle: Circle
+) -> None:
+    import uuid
+
+    from django.db import transaction
+
+    from chat.actions import take_next_seq
+    from chat.models import Message, Session
+
+    ada, ada_watch = enter_as(open_page, "ada", f"/rooms/{circle.slug}/")
+    bo, bo_watch = enter_as(open_page, "bo", f"/rooms/{circle.slug}/")
+    say(bo, "first, seen live")
+    expect(ada.locator("#messages li.msg")).to_have_count(1)
+    # Stored with the room's next seq, but its live frame never reaches anyone: what a
+    # message dropped between server processes looks like to the clients.
+    with transaction.atomic():
+        Message.objects.create(
+            room_id=circle.room_id,
+            session=Session.objects.get(room_id=circle.room_id, closed_at__isnull=True),
+            author_id=circle.bo.id,
+            client_id=uuid.uuid4(),
+            body="second, its frame lost",
+            seq=take_next_seq(circle.room_id),
+        )
+    say(bo, "third, seen live")
+    # The gap before the third message makes the page ask for what it missed.
+    expect(ada.locator("#messages li.msg")).to_have_count(3, timeout=10_000)
+    assert message_texts(ada) == ["first, seen live", "second, its frame lost", "third, seen live"]
+    ada_watch.assert_clean()
+    bo_watch.assert_clean()

@@ -7,6 +7,10 @@ const PING_EVERY_MS = 30000;
 const PONG_GRACE_MS = 10000;
 const ACK_TIMEOUT_MS = 20000;
 const TICK_MS = 2500;
+// A live message whose seq skips ahead means frames may have been lost between server
+// processes (the channel layer delivers at most once); frames from two processes can
+// also arrive out of order. A gap still open after this long is filled with `resume`.
+const GAP_WAIT_MS = 2000;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 // Close codes after which reconnecting cannot help (docs/protocol.md, "Close codes").
@@ -116,6 +120,9 @@ export class RoomClient {
     this.lastNotice = null;
     this.connectStarted = 0;
     this.resuming = false;
+    this.settledSeq = 0; // every seq up to here is in the store, or was hidden
+    this.aheadSeqs = new Set(); // seqs seen beyond a gap
+    this.gapSince = 0;
     this.ticker = 0;
     this.pumpTimer = 0;
     this.onOnline = () => this.reconnectNow();
@@ -296,6 +303,7 @@ export class RoomClient {
       return;
     }
     if (now - Math.max(this.lastPing, this.lastHeard) >= PING_EVERY_MS) this.ping();
+    this.fillGap(now);
     this.pump();
   }
 
@@ -309,9 +317,11 @@ export class RoomClient {
       case "message":
         this.settleOwn(frame.client_id, frame.author && frame.author.id === this.you?.id);
         this.addMessages([frame], this.resuming ? "resume" : "live");
+        this.noteSeq(frame.seq);
         return;
       case "resumed":
         this.resuming = false;
+        this.settleSeq(frame.last_seq);
         this.emit("resumed", frame);
         return;
       case "history": {
@@ -356,11 +366,37 @@ export class RoomClient {
     this.emit("hello", { ...hello, reconnected });
     const added = this.addMessages(hello.messages || [], reconnected ? "resume" : "hello");
     if (resumeAfter > 0) this.resuming = this.send({ type: "resume", after_seq: resumeAfter });
-    else if (reconnected) this.emit("resumed", { last_seq: hello.last_seq, added: added.length });
+    else {
+      this.settleSeq(hello.last_seq); // hello's recent messages, and history below them
+      if (reconnected) this.emit("resumed", { last_seq: hello.last_seq, added: added.length });
+    }
     // Re-send what was not acknowledged, in the order it was written, with the same ids.
     for (const entry of this.outbox.values()) entry.sentOn = 0;
     this.ping();
     this.pump();
+  }
+
+  /** Track the seq of a live or resumed message; a gap before it starts the gap clock. */
+  noteSeq(seq) {
+    if (seq == null || seq <= this.settledSeq) return;
+    this.aheadSeqs.add(seq);
+    this.settleSeq(this.settledSeq);
+    if (this.aheadSeqs.size && !this.gapSince) this.gapSince = Date.now();
+  }
+
+  /** Mark every seq up to `seq` as settled, then move past the seqs already seen. */
+  settleSeq(seq) {
+    this.settledSeq = Math.max(this.settledSeq, seq || 0);
+    while (this.aheadSeqs.delete(this.settledSeq + 1)) this.settledSeq += 1;
+    for (const ahead of this.aheadSeqs) if (ahead <= this.settledSeq) this.aheadSeqs.delete(ahead);
+    if (!this.aheadSeqs.size) this.gapSince = 0;
+  }
+
+  /** Ask for what a gap is missing once it has stayed open for GAP_WAIT_MS. */
+  fillGap(now) {
+    if (!this.gapSince || this.resuming || now - this.gapSince < GAP_WAIT_MS) return;
+    this.gapSince = now; // ask again later if the answer does not close it
+    this.resuming = this.send({ type: "resume", after_seq: this.settledSeq });
   }
 
   addMessages(messages, source, emitEach = true) {
