@@ -248,28 +248,31 @@ def test_empty_note_is_refused(supervisor_client, session):
 def test_decisions_reach_live_consoles_after_commit(
     supervisor_client, supervisor, session, peer, django_capture_on_commit_callbacks
 ):
+    import asyncio
     import json
 
-    from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     from chat.events import moderators_group
     from moderation.alerts import ONCALL_GROUP
 
     layer = get_channel_layer()
-    mods = async_to_sync(layer.new_channel)()
-    oncall = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(moderators_group(session.room_id), mods)
-    async_to_sync(layer.group_add)(ONCALL_GROUP, oncall)
-    flag = make_flag(make_message(session, peer, "low"))
-    url = reverse("review:decide", args=[flag.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        supervisor_client.post(url, {"decision": "escalate", "note": "lead"})
-    escalated = json.loads(async_to_sync(layer.receive)(oncall)["text"])
-    assert escalated["type"] == "flag" and escalated["flag"]["id"] == flag.pk
-    with django_capture_on_commit_callbacks(execute=True):
-        supervisor_client.post(url, {"decision": "dismiss", "note": "false alarm"})
-    status = json.loads(async_to_sync(layer.receive)(mods)["text"])
+    # The listening consoles live on one event loop, as in a server process (the pub/sub
+    # layer keeps its subscriptions per loop); the views publish from their own.
+    with asyncio.Runner() as consoles:
+        mods = consoles.run(layer.new_channel())
+        oncall = consoles.run(layer.new_channel())
+        consoles.run(layer.group_add(moderators_group(session.room_id), mods))
+        consoles.run(layer.group_add(ONCALL_GROUP, oncall))
+        flag = make_flag(make_message(session, peer, "low"))
+        url = reverse("review:decide", args=[flag.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            supervisor_client.post(url, {"decision": "escalate", "note": "lead"})
+        escalated = json.loads(consoles.run(asyncio.wait_for(layer.receive(oncall), 5))["text"])
+        assert escalated["type"] == "flag" and escalated["flag"]["id"] == flag.pk
+        with django_capture_on_commit_callbacks(execute=True):
+            supervisor_client.post(url, {"decision": "dismiss", "note": "false alarm"})
+        status = json.loads(consoles.run(asyncio.wait_for(layer.receive(mods), 5))["text"])
     assert status == {
         "type": "flag.status",
         "flag_id": flag.pk,
