@@ -185,6 +185,11 @@ class HeldOutcomes:
     hidden: int
     statuses: dict[str, int]
 
+    @property
+    def labelled_statuses(self) -> list[tuple[str, int]]:
+        """The statuses as people read them ("held for a moderator", translated)."""
+        return [(str(Message.Status(status).label), n) for status, n in self.statuses.items()]
+
 
 def held_outcomes(date_from: date, date_to: date) -> HeldOutcomes:
     """Count holds, releases and hides of held messages in the range (from the audit log),

@@ -138,6 +138,8 @@ def test_statistics_page_shows_the_numbers_and_charts(supervisor_client, known):
     assert "<code>r.a</code></th><td>4</td><td>1</td><td>25.0 %</td>" in page
     assert page.count('<svg class="chart" role="img"') == 4
     assert '<title id="chart-tiers-title">Flags per week by tier</title>' in page
+    # Statuses read as words, not as codes.
+    assert '<th scope="row">messages now held for a moderator</th><td>1</td>' in page
 
 
 def test_statistics_page_defaults_to_the_last_twelve_weeks(supervisor_client, known):
