@@ -265,13 +265,19 @@ class Engine:
             if code in wanted
         }
         message_langs = _message_languages(by_lang, lang)
+        contexts: dict[str, list[Hit]] = {}
 
         def context_for(rule: Rule) -> list[Hit]:
             # The rule's own language first, then the others sorted: when two
             # languages read one word differently ("je" is "I" in French, "you" in
             # Dutch), the rule's language wins, and never the order of a set.
-            others = sorted((message_langs | {COMMON_LANG}) - {rule.lang})
-            return [h for code in (rule.lang, *others) for h in by_lang.get(code, ())]
+            # Built once per language of the message's hits (callers only read it).
+            context = contexts.get(rule.lang)
+            if context is None:
+                others = sorted((message_langs | {COMMON_LANG}) - {rule.lang})
+                context = [h for code in (rule.lang, *others) for h in by_lang.get(code, ())]
+                contexts[rule.lang] = context
+            return context
 
         cues_kept = []
         for cue in analysis.cues:

@@ -1,9 +1,12 @@
 """Normalisation: each obfuscation folds to the plain form, and offsets map back."""
 
+import random
+import re
+
 import pytest
 
 from moderation.engine import assess, normalise, normalise_light
-from moderation.engine.normalize import fold_pattern_literal
+from moderation.engine.normalize import _unleet_text, _unleet_token, fold_pattern_literal
 
 
 @pytest.mark.parametrize(
@@ -100,3 +103,54 @@ def test_light_form_keeps_digits_and_case() -> None:
 )
 def test_patterns_fold_like_text(pattern: str, folded: str) -> None:
     assert fold_pattern_literal(pattern) == folded
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("k1ll 3am h3lp! ok", "kil 3am help. ok"),  # only tokens where a letter touches leet
+        ("call 07700 900123 or k1ll", "cal 07700 900123 or kil"),  # numbers stay numbers
+        ("x1y2 hello w0rld!", "xiy2 helo world."),  # the whole token folds, "2" is no leet
+        ("wh3re@re you", "whereare you"),  # "@" inside a token is a letter
+        ("a!b !c d!", "aib ic d."),
+        ("oo0oo 55s", "o 55s"),
+    ],
+)
+def test_leetspeak_folds_whole_tokens(raw: str, expected: str) -> None:
+    assert normalise(raw).text == expected
+
+
+# The token regex the hint-driven folding replaced (a lookahead at every token start).
+_LEET_TOKEN_REFERENCE = re.compile(
+    r"(?<![\w@$!])(?=[\w@$!]*?(?:[^\W\d_][0134579@$!]|[0134579@$][^\W\d_]|![^\W\d_]))"
+    r"[\w@$!]+"
+)
+
+
+def test_leetspeak_folding_matches_the_token_regex() -> None:
+    rng = random.Random(3)
+    alphabet = [*"aeiklmsxz  .,-_*!?@$0123456789", "é", "ł", "²", "😂", "\n"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        expected = _LEET_TOKEN_REFERENCE.sub(lambda m: _unleet_token(m.group()), text)
+        assert _unleet_text(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    ("raw", "squeezed"),
+    [("ééé aa łłł ßß", "e a l s"), ("zażółć ﬁx\u200bed", "zazolc fixed"), ("déjà vu", "deja vu")],
+)
+def test_accented_text_folds_and_maps_back_whole(raw: str, squeezed: str) -> None:
+    norm = normalise(raw)
+    assert norm.text == squeezed
+    assert norm.to_original(0, len(norm.text)) == (0, len(raw))
+
+
+def test_light_form_of_accented_text_is_the_text() -> None:
+    light = normalise_light("zażółć gęślą jaźń 07700 900123")
+    assert light.text == "zażółć gęślą jaźń 07700 900123"
+    assert light.to_original(18, 30) == (18, 30)
+    folded = normalise_light("zażółć ﬁx\u200bed \uff10\uff17\uff17")
+    assert folded.text == "zażółć fixed 077"
+    assert folded.to_original(7, 12) == (7, 12)  # "ﬁ", "x", a zero-width space, "ed"
+    assert folded.to_original(13, 16) == (13, 16)
