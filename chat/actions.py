@@ -285,15 +285,23 @@ class PostingState:
     recent: list[tuple[str, datetime]]  # the writer's last messages here, newest first
 
 
-def _posting_sql() -> str:
+def _posting_sql(*, with_recent: bool) -> str:
     room, session, membership, message, sanction = (
         model._meta.db_table for model in (Room, Session, Membership, Message, Sanction)
     )
     # The same test as SanctionQuerySet.in_force(): not lifted, not run out.
-    in_force = "s.lifted_at IS NULL AND (s.until IS NULL OR s.until > now())"
+    in_force = "s.lifted_at IS NULL AND (s.until IS NULL OR s.until > %(now)s)"
     recent = (
         f"FROM {message} WHERE room_id = r.id AND author_id = %(user)s "
         f"ORDER BY created DESC, id DESC LIMIT {CONTEXT_MESSAGES}"
+    )
+    # PostgreSQL returns the writer's recent messages as two arrays in the same row.
+    arrays = (
+        f""",
+          ARRAY(SELECT body {recent}) AS recent_bodies,
+          ARRAY(SELECT created {recent}) AS recent_created"""
+        if with_recent
+        else ""
     )
     return f"""
         SELECT r.*,
@@ -304,29 +312,39 @@ def _posting_sql() -> str:
           (SELECT s.id FROM {sanction} s WHERE s.room_id = r.id AND s.user_id = %(user)s
            AND s.kind = %(ban)s AND {in_force} ORDER BY s.created DESC LIMIT 1) AS ban_id,
           (SELECT s.id FROM {sanction} s WHERE s.room_id = r.id AND s.user_id = %(user)s
-           AND s.kind = %(mute)s AND {in_force} ORDER BY s.created DESC LIMIT 1) AS mute_id,
-          ARRAY(SELECT body {recent}) AS recent_bodies,
-          ARRAY(SELECT created {recent}) AS recent_created
+           AND s.kind = %(mute)s AND {in_force} ORDER BY s.created DESC LIMIT 1) AS mute_id
+          {arrays}
         FROM {room} r WHERE r.id = %(room)s"""
 
 
 def load_posting_state(access: RoomAccess) -> PostingState:
     """Read the room, its open session, the writer's membership, sanctions and recent
-    messages in one statement: the hot path of every send, so no ORM query building."""
+    messages in one statement (two on databases without arrays, e.g. SQLite in
+    development): the hot path of every send, so no ORM query building."""
+    arrays = connection.vendor == "postgresql"
     params = {
         "room": access.room_id,
         "user": access.user_id,
         "ban": Sanction.Kind.BAN.value,
         "mute": Sanction.Kind.MUTE.value,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
     }
-    room = next(iter(Room.objects.raw(_posting_sql(), params)))
+    room = next(iter(Room.objects.raw(_posting_sql(with_recent=arrays), params)))
+    if arrays:
+        recent = list(zip(room.recent_bodies, room.recent_created, strict=True))
+    else:
+        recent = list(
+            Message.objects.filter(room_id=access.room_id, author_id=access.user_id)
+            .order_by("-created", "-id")
+            .values_list("body", "created")[:CONTEXT_MESSAGES]
+        )
     return PostingState(
         room=room,
         open_session_id=room.open_session_id,
         norms_accepted=room.norms_accepted,
         ban_id=room.ban_id,
         mute_id=room.mute_id,
-        recent=list(zip(room.recent_bodies, room.recent_created, strict=True)),
+        recent=recent,
     )
 
 
