@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from dataclasses import dataclass
@@ -285,6 +286,7 @@ class PostingState:
     recent: list[tuple[str, datetime]]  # the writer's last messages here, newest first
 
 
+@functools.cache
 def _posting_sql(*, with_recent: bool) -> str:
     room, session, membership, message, sanction = (
         model._meta.db_table for model in (Room, Session, Membership, Message, Sanction)

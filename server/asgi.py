@@ -16,9 +16,9 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from moderation.engine import default_engine  # noqa: E402
 
-# Load and compile the lexicons now, not on the first message someone sends: a crisis
-# message must never wait for a compilation.
-default_engine().prepare()
+# Load and compile the lexicons now (default_engine() returns them compiled), not on
+# the first message someone sends: a crisis message must never wait for a compilation.
+default_engine()
 
 application = ProtocolTypeRouter(
     {

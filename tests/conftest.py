@@ -97,7 +97,7 @@ def loaded_engine() -> None:
     """Load and compile the moderation lexicons once, before any test times a first message."""
     from moderation.engine import default_engine
 
-    default_engine().prepare()
+    default_engine()
 
 
 @pytest.fixture(autouse=True)
