@@ -510,6 +510,13 @@ class FlagFrame(ServerFrame):
     flag: FlagInfo
 
 
+class OnCallFrame(ServerFrame):
+    """Sent on the on-call socket when it opens: every escalated alert still open."""
+
+    type: Literal["oncall"] = "oncall"
+    flags: list[FlagInfo]
+
+
 class FlagStatusFrame(ServerFrame):
     type: Literal["flag.status"] = "flag.status"
     flag_id: int

@@ -77,6 +77,14 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @review_required
 @require_GET
+def oncall(request: HttpRequest) -> HttpResponse:
+    """Serve the on-call page: escalated crisis alerts from every room, live (its socket
+    is ``/ws/oncall/``, see ``moderation.consumers``)."""
+    return render(request, "review/oncall.html", {"section": "oncall", "ws_path": "/ws/oncall/"})
+
+
+@review_required
+@require_GET
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     """Show a session's transcript, its flags with the decisions to take, the moderators'
     actions as a timeline, and the supervision notes."""

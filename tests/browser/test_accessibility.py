@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LINKS_ALLOWED, Circle, OpenPage, enter_room, say, screenshot
+from tests.browser.conftest import (
+    LINKS_ALLOWED,
+    PASSWORD,
+    Circle,
+    OpenPage,
+    enter_room,
+    say,
+    screenshot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
@@ -112,3 +120,32 @@ def test_console_and_projector_are_accessible(open_page: OpenPage, circle: Circl
     assert serious_violations(projector) == []
     mia_watch.assert_clean()
     projector_watch.assert_clean()
+
+
+def test_oncall_page_is_accessible(open_page: OpenPage, circle: Circle) -> None:
+    from accounts.roles import supervisor_group
+    from tests.factories import make_user
+
+    make_user("sam", password=PASSWORD, display_name="Sam").groups.add(supervisor_group())
+    sam, sam_watch = open_page("sam", "/review/oncall/")
+    expect(sam.locator("#connection")).to_have_attribute("data-state", "open")
+    expect(sam.locator("#flags-empty")).to_be_visible()
+    assert serious_violations(sam) == []
+
+    ada, _ = open_page("ada", f"/rooms/{circle.slug}/")
+    enter_room(ada)
+    say(ada, "I can't go on. I want to kill myself tonight, I have the pills here.")
+    card = sam.locator("#flags li.flag")
+    expect(card).to_have_count(1)
+    screenshot(sam, "oncall")
+    assert serious_violations(sam) == []
+
+    card.get_by_role("button", name="Dismiss…").click()
+    expect(sam.locator("#ask")).to_be_visible()
+    screenshot(sam, "oncall-dismiss-dialog")
+    assert serious_violations(sam) == []
+    say(ada, "I want to die.")  # grows the alert: the list is drawn again
+    expect(card).to_contain_text("2 messages")
+    sam.keyboard.press("Escape")
+    expect(card.get_by_role("button", name="Dismiss…")).to_be_focused()  # focus comes back
+    sam_watch.assert_clean()

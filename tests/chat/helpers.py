@@ -63,12 +63,17 @@ async def connect(
     user: Any, slug: str, *, expect_hello: bool = True
 ) -> tuple[Client, dict[str, Any]]:
     """Open a socket for a user; return the client and its first frame."""
-    communicator = WebsocketCommunicator(APP, f"/ws/rooms/{slug}/")
+    client, first = await open_socket(user, f"/ws/rooms/{slug}/")
+    if expect_hello:
+        assert first["type"] == "hello", first
+    return client, first
+
+
+async def open_socket(user: Any, path: str) -> tuple[Client, dict[str, Any]]:
+    """Open a socket at ``path`` as ``user``; return the client and its first frame."""
+    communicator = WebsocketCommunicator(APP, path)
     communicator.scope["user"] = user
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     client = Client(communicator)
-    first = await client.receive()
-    if expect_hello:
-        assert first["type"] == "hello", first
-    return client, first
+    return client, await client.receive()

@@ -14,37 +14,13 @@ from chat import events
 from chat.models import Membership, Message, Room, Session
 from moderation.escalation import escalate_due
 from moderation.models import Flag, ModerationAction, Sanction
-from moderation.resources import load_seed_resources
 from tests.chat.helpers import connect
 from tests.factories import make_member, make_room, make_supervisor
+from tests.moderation.samples import CRISIS, IMMINENT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
-
-CRISIS = "I want to kill myself, I can't do this anymore"
-IMMINENT = "goodbye everyone, tonight I will take all the pills I saved"
-
-
-@pytest.fixture
-def room():
-    load_seed_resources()
-    return make_room("circle")
-
-
-@pytest.fixture
-def peer(room):
-    return make_member(room, "peer")
-
-
-@pytest.fixture
-def other(room):
-    return make_member(room, "other")
-
-
-@pytest.fixture
-def mod(room):
-    return make_member(room, "mod", role=Membership.Role.MODERATOR)
 
 
 async def audit_count() -> int:

@@ -5,6 +5,7 @@
 
 const PING_EVERY_MS = 30000;
 const PONG_GRACE_MS = 10000;
+const CONNECT_TIMEOUT_MS = 15000;
 const ACK_TIMEOUT_MS = 20000;
 const TICK_MS = 2500;
 // A live message whose seq skips ahead means frames may have been lost between server
@@ -14,7 +15,7 @@ const GAP_WAIT_MS = 2000;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 // Close codes after which reconnecting cannot help (docs/protocol.md, "Close codes").
-const FINAL_CLOSES = new Set([4001, 4403, 4429]);
+export const FINAL_CLOSES = new Set([4001, 4403, 4429]);
 // Send errors worth retrying with the same client_id; every other one is final.
 const RETRY_LATER = new Set(["rate_limited", "slow_mode", "unavailable"]);
 
@@ -88,43 +89,36 @@ export class MessageStore {
   }
 }
 
-export class RoomClient {
-  /**
-   * @param {{slug: string, userId: number, url?: string, readOnly?: boolean,
-   *          WebSocket?: typeof WebSocket}} options  readOnly: never sends messages
-   *          (the projector), so it leaves the outbox of the member's room page alone.
-   */
-  constructor({ slug, userId, url, readOnly = false, WebSocket: Socket = globalThis.WebSocket }) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    this.url = url || `${scheme}://${location.host}/ws/rooms/${encodeURIComponent(slug)}/`;
+/** Return the ws(s):// URL of a socket path on this site. */
+export function socketUrl(path) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${location.host}${path}`;
+}
+
+/**
+ * One websocket that stays open: reconnects with jittered exponential backoff, pings
+ * every 30 s and drops a socket that stays silent after a ping (weak networks leave
+ * half-open ones that never close). Subclasses handle frames in `receive(frame)`, call
+ * `opened()` when the server's first frame says the socket is ready, and may do more
+ * work on every tick of an open socket in `onTick(now)`. Pages subscribe with `on`.
+ */
+export class LiveSocket {
+  constructor({ url, WebSocket: Socket = globalThis.WebSocket }) {
+    this.url = url;
     this.Socket = Socket;
-    this.storageKey = `peerchat:outbox:${slug}:${userId}`;
-    this.storage = localStore();
     this.listeners = new Map();
-    this.store = new MessageStore();
-    // client_id -> entry, in the order they were made
-    this.readOnly = readOnly;
-    this.outbox = readOnly ? new Map() : this.loadOutbox();
     this.socket = null;
     this.generation = 0; // bumps with every socket, so stale timers and sends are ignored
     this.state = "idle";
     this.attempt = 0;
-    this.hello = null;
-    this.hasMore = false;
-    this.historyPending = false;
+    this.everOpened = false;
     this.lastHeard = 0;
     this.lastPing = 0;
-    this.lastTyping = 0;
     this.retryTimer = 0;
     this.finalClose = null;
     this.lastNotice = null;
     this.connectStarted = 0;
-    this.resuming = false;
-    this.settledSeq = 0; // every seq up to here is in the store, or was hidden
-    this.aheadSeqs = new Set(); // seqs seen beyond a gap
-    this.gapSince = 0;
     this.ticker = 0;
-    this.pumpTimer = 0;
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => this.drop("offline");
     this.onVisible = () => {
@@ -133,6 +127,17 @@ export class RoomClient {
       else this.reconnectNow();
     };
   }
+
+  /** The server said the socket is ready (its first frame). */
+  opened() {
+    this.everOpened = true;
+    this.attempt = 0;
+    this.setState("open");
+  }
+
+  receive(_frame) {}
+
+  onTick(_now) {}
 
   // --- events ------------------------------------------------------------------------
 
@@ -195,7 +200,7 @@ export class RoomClient {
     }
     this.socket = socket;
     this.connectStarted = Date.now();
-    this.setState(this.hello ? "reconnecting" : "connecting");
+    this.setState(this.everOpened ? "reconnecting" : "connecting");
     socket.onmessage = (event) => {
       if (generation !== this.generation) return;
       this.lastHeard = Date.now();
@@ -272,7 +277,7 @@ export class RoomClient {
     this.connect();
   }
 
-  /** Send a frame now if the room is open; return whether it went out. */
+  /** Send a frame now if the socket is open; return whether it went out. */
   send(frame) {
     if (!this.socket || this.state !== "open") return false;
     try {
@@ -291,7 +296,7 @@ export class RoomClient {
   tick() {
     const now = Date.now();
     const opening = this.state === "connecting" || this.state === "reconnecting";
-    if (opening && now - this.connectStarted > 15000) {
+    if (opening && now - this.connectStarted > CONNECT_TIMEOUT_MS) {
       this.drop("timeout"); // a handshake that hangs on a weak network
       return;
     }
@@ -303,6 +308,37 @@ export class RoomClient {
       return;
     }
     if (now - Math.max(this.lastPing, this.lastHeard) >= PING_EVERY_MS) this.ping();
+    this.onTick(now);
+  }
+}
+
+/** The room protocol client: a live socket to one room, with resume and the outbox. */
+export class RoomClient extends LiveSocket {
+  /**
+   * @param {{slug: string, userId: number, url?: string, readOnly?: boolean,
+   *          WebSocket?: typeof WebSocket}} options  readOnly: never sends messages
+   *          (the projector), so it leaves the outbox of the member's room page alone.
+   */
+  constructor({ slug, userId, url, readOnly = false, WebSocket: Socket = globalThis.WebSocket }) {
+    super({ url: url || socketUrl(`/ws/rooms/${encodeURIComponent(slug)}/`), WebSocket: Socket });
+    this.storageKey = `peerchat:outbox:${slug}:${userId}`;
+    this.storage = localStore();
+    this.store = new MessageStore();
+    // client_id -> entry, in the order they were made
+    this.readOnly = readOnly;
+    this.outbox = readOnly ? new Map() : this.loadOutbox();
+    this.hello = null;
+    this.hasMore = false;
+    this.historyPending = false;
+    this.lastTyping = 0;
+    this.resuming = false;
+    this.settledSeq = 0; // every seq up to here is in the store, or was hidden
+    this.aheadSeqs = new Set(); // seqs seen beyond a gap
+    this.gapSince = 0;
+    this.pumpTimer = 0;
+  }
+
+  onTick(now) {
     this.fillGap(now);
     this.pump();
   }
@@ -359,10 +395,9 @@ export class RoomClient {
     const reconnected = Boolean(this.hello);
     this.hello = hello;
     this.you = hello.you;
-    this.attempt = 0;
     const messages = hello.messages || [];
     if (!reconnected) this.hasMore = messages.length >= 50 && messages[0].seq > 1;
-    this.setState("open");
+    this.opened();
     this.emit("hello", { ...hello, reconnected });
     const added = this.addMessages(hello.messages || [], reconnected ? "resume" : "hello");
     if (resumeAfter > 0) this.resuming = this.send({ type: "resume", after_seq: resumeAfter });

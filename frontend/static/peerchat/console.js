@@ -3,35 +3,26 @@
 // the raised-hands queue. Every action is one `mod.*` or `flag.*` frame.
 import {
   $,
+  alertCard,
   ask,
   bdi,
+  beep,
   durationChoices,
   el,
   fill,
+  flaggedText as shownFlaggedText,
   format,
   formatTime,
   gettext,
-  ngettext,
-  prefs,
+  soundPreference,
+  tierText,
   timeEl,
 } from "./ui.js";
 
-const TIER_TEXT = {
-  concern: () => gettext("Concern"),
-  high: () => gettext("High"),
-  imminent: () => gettext("Imminent"),
-  none: () => gettext("Low"),
-};
 const KIND_TEXT = {
   crisis: () => gettext("Crisis language"),
   norm: () => gettext("Room norm"),
   report: () => gettext("Peer report"),
-};
-const STATUS_TEXT = {
-  open: () => gettext("Open"),
-  acknowledged: () => gettext("Someone is on it"),
-  resolved: () => gettext("Resolved"),
-  dismissed: () => gettext("Dismissed as a false alarm"),
 };
 const NORM_TEXT = {
   contact_info: () => gettext("contact details"),
@@ -67,7 +58,6 @@ export function startConsole({ client, view, hooks, showNotice, me }) {
   const flags = new Map(); // alert id -> flag
   const flaggedMessages = new Set();
   const muted = new Map(); // user id -> muted until (ISO) or true
-  let audio = null;
 
   function send(frame) {
     if (client.send(frame)) return true;
@@ -78,21 +68,7 @@ export function startConsole({ client, view, hooks, showNotice, me }) {
   // --- flagged text, blurred for moderators who asked for it -----------------------------
 
   function flaggedText(text, className = "flag-text") {
-    const body = el("p", { className, dir: "auto", text });
-    if (!blur) return body;
-    body.classList.add("blurred");
-    body.setAttribute("aria-hidden", "true");
-    const reveal = el("button", {
-      type: "button",
-      className: "quiet reveal",
-      text: gettext("Show the text"),
-      onclick: () => {
-        body.classList.remove("blurred");
-        body.removeAttribute("aria-hidden");
-        reveal.remove();
-      },
-    });
-    return el("div", { className: "blur-wrap" }, body, reveal);
+    return shownFlaggedText(text, { className, blur });
   }
 
   function markFlagged(messageId) {
@@ -110,35 +86,13 @@ export function startConsole({ client, view, hooks, showNotice, me }) {
 
   // --- the alert banner and sound ---------------------------------------------------------
 
-  const soundBox = $("alert-sound");
-  soundBox.checked = Boolean(prefs.get("alert-sound", false));
-  soundBox.addEventListener("change", () => {
-    prefs.set("alert-sound", soundBox.checked);
-    if (soundBox.checked) beep(); // also unlocks audio: browsers want a click first
-  });
-
-  function beep() {
-    try {
-      audio = audio || new AudioContext();
-      const tone = audio.createOscillator();
-      const gain = audio.createGain();
-      tone.frequency.value = 660;
-      gain.gain.setValueAtTime(0.0001, audio.currentTime);
-      gain.gain.exponentialRampToValueAtTime(0.2, audio.currentTime + 0.03);
-      gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.35);
-      tone.connect(gain).connect(audio.destination);
-      tone.start();
-      tone.stop(audio.currentTime + 0.4);
-    } catch {
-      // no audio on this device: the visual alert stands alone
-    }
-  }
+  const soundBox = soundPreference($("alert-sound"), "alert-sound");
 
   function alertFor(flag, isNew) {
     const banner = $("alert");
     const text = format(
       isNew ? gettext("New alert: %(kind)s (%(tier)s) from %(name)s.") : gettext("Alert updated: %(kind)s (%(tier)s) from %(name)s."),
-      { kind: KIND_TEXT[flag.kind]?.() || flag.kind, tier: tierText(flag), name: flag.author?.name || "?" },
+      { kind: KIND_TEXT[flag.kind]?.() || flag.kind, tier: tierText(flag.tier), name: flag.author?.name || "?" },
     );
     $("alert-text").textContent = text;
     banner.hidden = false;
@@ -165,52 +119,24 @@ export function startConsole({ client, view, hooks, showNotice, me }) {
 
   // --- flags ---------------------------------------------------------------------------
 
-  function tierText(flag) {
-    return TIER_TEXT[flag.tier]?.() || flag.tier || "";
-  }
-
   function isHeld(flag) {
     return flag.kind === "norm" && flag.message?.status === "held";
   }
 
   function flagCard(flag) {
     const held = isHeld(flag);
-    const card = el("li", {
-      className: `flag kind-${flag.kind} tier-${flag.tier || "none"} status-${flag.status}`,
-      id: `flag-${flag.id}`,
-      tabindex: "-1",
-      "aria-labelledby": `flag-${flag.id}-head`,
+    const card = alertCard(flag, {
+      label: held ? gettext("Held message") : KIND_TEXT[flag.kind]?.() || flag.kind,
+      blur,
+      before:
+        flag.room && flag.room !== slug
+          ? [el("p", { className: "muted-text" }, format(gettext("In room %(room)s"), { room: flag.room }))]
+          : [],
+      about: [...(flag.categories || []), ...(flag.norms || []).map((norm) => NORM_TEXT[norm]?.() || norm)],
+      after: flag.reason
+        ? [el("p", { className: "flag-reason" }, fill(gettext("Reported because: %(reason)s"), { reason: el("q", { dir: "auto", text: flag.reason }) }))]
+        : [],
     });
-    const head = el(
-      "p",
-      { className: "flag-head", id: `flag-${flag.id}-head` },
-      el("span", { className: `badge tier tier-${flag.tier || "none"}`, text: tierText(flag) }),
-      " ",
-      el("strong", { text: held ? gettext("Held message") : KIND_TEXT[flag.kind]?.() || flag.kind }),
-      " · ",
-      timeEl(flag.created),
-    );
-    if (flag.escalated) head.append(" ", el("span", { className: "badge escalated", text: gettext("Escalated") }));
-    if (flag.count > 1) {
-      head.append(" · ", format(ngettext("%(count)s message", "%(count)s messages", flag.count), { count: flag.count }));
-    }
-    card.append(head);
-    if (flag.room && flag.room !== slug) {
-      card.append(el("p", { className: "muted-text" }, format(gettext("In room %(room)s"), { room: flag.room })));
-    }
-    if (flag.author) card.append(el("p", { className: "flag-who" }, fill(gettext("Writer: %(name)s"), { name: bdi(flag.author.name) })));
-    const about = [...(flag.categories || []), ...(flag.norms || []).map((norm) => NORM_TEXT[norm]?.() || norm)];
-    if (about.length) card.append(el("p", { className: "muted-text", text: about.join(", ") }));
-    if (flag.reason) card.append(el("p", { className: "flag-reason" }, fill(gettext("Reported because: %(reason)s"), { reason: el("q", { dir: "auto", text: flag.reason }) })));
-    if (flag.message) card.append(flaggedText(flag.message.body || ""));
-    if (flag.context?.length) {
-      const context = el("details", { className: "context" }, el("summary", { text: format(gettext("Earlier messages from this writer (%(count)s)"), { count: flag.context.length }) }));
-      context.append(el("ol", {}, ...flag.context.map((message) => el("li", {}, timeEl(message.created), " ", flaggedText(message.body || "", "context-text")))));
-      card.append(context);
-    }
-    const status = el("p", { className: "flag-status" }, STATUS_TEXT[flag.status]?.() || flag.status);
-    if (flag.by) status.append(" · ", fill(gettext("by %(name)s"), { name: bdi(flag.by.name) }));
-    card.append(status);
     const actions = el("div", { className: "actions" });
     const button = (text, onclick, className = "") => el("button", { type: "button", className, text, onclick });
     if (held && !flag.released) {

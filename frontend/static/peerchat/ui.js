@@ -1,4 +1,5 @@
-// DOM, text, time and dialog helpers shared by the room, console and projector pages.
+// DOM, text, time, alert and dialog helpers shared by the room, console, projector and
+// on-call pages.
 // User text only ever reaches the page through text nodes (textContent), never as HTML.
 
 /** Translate with Django's JavaScript catalog (loaded before the modules), else as is. */
@@ -153,6 +154,123 @@ export class Announcer {
     setTimeout(() => {
       this.node.textContent = text;
     }, 50);
+  }
+}
+
+// --- alerts (the moderator console and the on-call page) --------------------------------
+
+const TIER_TEXT = {
+  concern: () => gettext("Concern"),
+  high: () => gettext("High"),
+  imminent: () => gettext("Imminent"),
+  none: () => gettext("Low"),
+};
+const FLAG_STATUS_TEXT = {
+  open: () => gettext("Open"),
+  acknowledged: () => gettext("Someone is on it"),
+  resolved: () => gettext("Resolved"),
+  dismissed: () => gettext("Dismissed as a false alarm"),
+};
+
+/** The translated name of an alert's tier ("imminent" -> "Imminent"). */
+export function tierText(tier) {
+  return TIER_TEXT[tier]?.() || tier || "";
+}
+
+/** The translated status of an alert ("acknowledged" -> "Someone is on it"). */
+export function flagStatusText(status) {
+  return FLAG_STATUS_TEXT[status]?.() || status || "";
+}
+
+/** Show flagged text as text; blurred behind a "Show the text" button when `blur`. */
+export function flaggedText(text, { className = "flag-text", blur = false } = {}) {
+  const body = el("p", { className, dir: "auto", text });
+  if (!blur) return body;
+  body.classList.add("blurred");
+  body.setAttribute("aria-hidden", "true");
+  const reveal = el("button", {
+    type: "button",
+    className: "quiet reveal",
+    text: gettext("Show the text"),
+    onclick: () => {
+      body.classList.remove("blurred");
+      body.removeAttribute("aria-hidden");
+      reveal.remove();
+    },
+  });
+  return el("div", { className: "blur-wrap" }, body, reveal);
+}
+
+/**
+ * The card of one alert (a `flag` frame's `flag`), without its buttons: tier, `label`,
+ * time, escalation, count, then `before`, the writer, `about` (categories, norms),
+ * `after`, the message and the writer's earlier messages (blurred when `blur`), status.
+ */
+export function alertCard(flag, { label, blur = false, before = [], about = [], after = [] }) {
+  const card = el("li", {
+    className: `flag kind-${flag.kind} tier-${flag.tier || "none"} status-${flag.status}`,
+    id: `flag-${flag.id}`,
+    tabindex: "-1",
+    "aria-labelledby": `flag-${flag.id}-head`,
+  });
+  const head = el(
+    "p",
+    { className: "flag-head", id: `flag-${flag.id}-head` },
+    el("span", { className: `badge tier tier-${flag.tier || "none"}`, text: tierText(flag.tier) }),
+    " ",
+    el("strong", { text: label }),
+    " · ",
+    timeEl(flag.created),
+  );
+  if (flag.escalated) head.append(" ", el("span", { className: "badge escalated", text: gettext("Escalated") }));
+  if (flag.count > 1) {
+    head.append(" · ", format(ngettext("%(count)s message", "%(count)s messages", flag.count), { count: flag.count }));
+  }
+  card.append(head, ...before);
+  if (flag.author) card.append(el("p", { className: "flag-who" }, fill(gettext("Writer: %(name)s"), { name: bdi(flag.author.name) })));
+  if (about.length) card.append(el("p", { className: "muted-text", text: about.join(", ") }));
+  card.append(...after);
+  if (flag.message) card.append(flaggedText(flag.message.body || "", { blur }));
+  if (flag.context?.length) {
+    const summary = format(gettext("Earlier messages from this writer (%(count)s)"), { count: flag.context.length });
+    const items = flag.context.map((message) =>
+      el("li", {}, timeEl(message.created), " ", flaggedText(message.body || "", { className: "context-text", blur })),
+    );
+    card.append(el("details", { className: "context" }, el("summary", { text: summary }), el("ol", {}, ...items)));
+  }
+  const status = el("p", { className: "flag-status" }, flagStatusText(flag.status));
+  if (flag.by) status.append(" · ", fill(gettext("by %(name)s"), { name: bdi(flag.by.name) }));
+  card.append(status);
+  return card;
+}
+
+/** Keep a "play a sound" checkbox in the member's preferences under `key`. */
+export function soundPreference(box, key) {
+  box.checked = Boolean(prefs.get(key, false));
+  box.addEventListener("change", () => {
+    prefs.set(key, box.checked);
+    if (box.checked) beep(); // also unlocks audio: browsers want a click first
+  });
+  return box;
+}
+
+let audio = null;
+
+/** Play a short tone; the first call must follow a click (browsers want one for audio). */
+export function beep() {
+  try {
+    audio = audio || new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 660;
+    gain.gain.setValueAtTime(0.0001, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.2, audio.currentTime + 0.03);
+    gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.35);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.4);
+  } catch {
+    // no audio on this device: the visual alert stands alone
   }
 }
 

@@ -1,0 +1,80 @@
+"""The on-call websocket: escalated crisis alerts for supervisors, in no room. No logic here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from chat import events
+from chat.consumers import CLOSE_NO_ACCESS
+from chat.protocol import (
+    ErrorCode,
+    ErrorFrame,
+    FlagAck,
+    FlagResolve,
+    Ping,
+    PongFrame,
+    ProtocolError,
+    ServerFrame,
+    parse_client_frame,
+)
+from moderation import oncall
+from moderation.alerts import ONCALL_GROUP
+from moderation.escalation import ensure_escalation_task
+
+
+class OnCallConsumer(AsyncWebsocketConsumer):
+    """One supervisor's on-call socket: the ``oncall`` group, then its alerts' actions."""
+
+    joined = False
+    language = "en"
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        await self.accept()
+        if not await events.run_db(oncall.is_on_call, user):
+            await self.close(code=CLOSE_NO_ACCESS)
+            return
+        self.language = getattr(user, "language", "") or "en"
+        ensure_escalation_task()
+        # Join before reading the snapshot: an alert escalated in between comes twice
+        # (the client keys alerts by id), never not at all.
+        await self.channel_layer.group_add(ONCALL_GROUP, self.channel_name)
+        self.joined = True
+        await self.send_frame(await events.run_db(oncall.oncall_frame))
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(ONCALL_GROUP, self.channel_name)
+
+    async def send_frame(self, frame: ServerFrame) -> None:
+        await self.send(text_data=frame.to_text())
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.joined:
+            return
+        with translation.override(self.language):
+            try:
+                frame = parse_client_frame(text_data, int(settings.PEERCHAT["MAX_FRAME_BYTES"]))
+                match frame:
+                    case Ping():
+                        await self.send_frame(PongFrame())
+                    case FlagAck() | FlagResolve():
+                        await events.run_db(oncall.act_on_call, self.scope["user"], frame)
+                    case _:
+                        raise ProtocolError(
+                            ErrorCode.FORBIDDEN,
+                            _("The on-call socket takes only ping, flag.ack and flag.resolve."),
+                        )
+            except ProtocolError as error:
+                await self.send_frame(ErrorFrame.from_error(error))
+
+    # --- layer events --------------------------------------------------------------
+
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        """Relay an alert frame published to the ``oncall`` group."""
+        await self.send(text_data=event["text"])

@@ -1,0 +1,157 @@
+"""The on-call socket: supervisors receive escalated crisis alerts from every room
+without being in one, get the open ones when they connect, and can act on them."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from moderation.escalation import escalate_due
+from moderation.models import Flag, ModerationAction
+from tests.chat.helpers import connect, open_socket
+from tests.factories import make_member, make_room, make_supervisor
+from tests.moderation.samples import CRISIS, IMMINENT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = database_sync_to_async
+
+ONCALL = "/ws/oncall/"
+
+
+@pytest.fixture
+def supervisor(room):
+    return make_supervisor()
+
+
+async def on_call(user):
+    client, first = await open_socket(user, ONCALL)
+    assert first["type"] == "oncall", first
+    return client, first
+
+
+async def test_imminent_alert_reaches_a_supervisor_in_no_room(room, peer, mod, supervisor):
+    oncall, first = await on_call(supervisor)
+    assert first["flags"] == []
+    moderator, _ = await connect(mod, "circle")
+    writer, _ = await connect(peer, "circle")
+    await writer.say(IMMINENT)
+    alert = await oncall.next_of("flag")
+    assert alert["flag"]["tier"] == "imminent"
+    assert alert["flag"]["escalated"] is True
+    assert alert["flag"]["room"] == "circle"
+    assert alert["flag"]["author"]["name"] == peer.display_name
+    assert alert["flag"]["message"]["body"] == IMMINENT
+
+    # "I am on it" from the on-call page: the room's moderators see who took it.
+    await oncall.send({"type": "flag.ack", "flag_id": alert["flag"]["id"]})
+    status = await oncall.next_of("flag.status")
+    assert status["status"] == "acknowledged"
+    assert status["by"]["name"] == supervisor.display_name
+    seen_by_mod = await moderator.next_of("flag.status")
+    assert seen_by_mod["flag_id"] == alert["flag"]["id"]
+    flag = await db(Flag.objects.get)(pk=alert["flag"]["id"])
+    assert flag.status == Flag.Status.ACKNOWLEDGED
+    assert flag.acknowledged_by_id == supervisor.pk
+    actions = await db(lambda: list(ModerationAction.objects.values_list("action", "actor_id")))()
+    assert ("flag.ack", supervisor.pk) in actions
+    for client in (oncall, moderator, writer):
+        await client.close()
+
+
+async def test_an_alert_nobody_acknowledged_escalates_to_the_on_call_page(
+    room, peer, supervisor, settings
+):
+    settings.PEERCHAT = {**settings.PEERCHAT, "ESCALATE_AFTER_SECONDS": 0}
+    oncall, _ = await on_call(supervisor)
+    writer, _ = await connect(peer, "circle")
+    await writer.say(CRISIS)
+    # A high alert goes to the room's moderators first; on call hears nothing yet.
+    assert await oncall.nothing_more(0.3)
+    assert await escalate_due() == 1
+    escalated = await oncall.next_of("flag")
+    assert escalated["flag"]["tier"] == "high"
+    assert escalated["flag"]["escalated"] is True
+    await oncall.close()
+    await writer.close()
+
+
+async def test_connecting_lists_open_escalated_alerts_highest_tier_first(
+    room, peer, supervisor, settings
+):
+    settings.PEERCHAT = {**settings.PEERCHAT, "ESCALATE_AFTER_SECONDS": 0}
+    other_room = await db(make_room)("evening")
+    other = await db(make_member)(other_room, "other")
+    writer, _ = await connect(peer, "circle")
+    await writer.say(CRISIS)
+    await escalate_due()  # high, escalated for want of an acknowledgement
+    second, _ = await connect(other, "evening")
+    await second.say(IMMINENT)  # imminent, escalated at once
+    await second.next_of("support")
+    third = await db(make_member)(room, "third")
+    quiet, _ = await connect(third, "circle")
+    await quiet.say(CRISIS)  # high, not escalated yet: not on call
+    await quiet.next_of("support")
+    closed = await db(make_member)(room, "closed")
+    done, _ = await connect(closed, "circle")
+    await done.say(IMMINENT)
+    await done.next_of("support")
+    last = await db(Flag.objects.filter(author=closed).get)()
+    await db(Flag.objects.filter(pk=last.pk).update)(
+        status=Flag.Status.RESOLVED, resolved_at=timezone.now()
+    )
+
+    oncall, first = await on_call(supervisor)
+    listed = [(f["room"], f["tier"], f["author"]["name"]) for f in first["flags"]]
+    assert listed == [
+        ("evening", "imminent", other.display_name),
+        ("circle", "high", peer.display_name),
+    ]
+    assert all(f["escalated"] and f["status"] == "open" for f in first["flags"])
+    for client in (oncall, writer, second, quiet, done):
+        await client.close()
+
+
+async def test_resolving_from_on_call_closes_the_alert(room, peer, mod, supervisor):
+    oncall, _ = await on_call(supervisor)
+    writer, _ = await connect(peer, "circle")
+    await writer.say(IMMINENT)
+    alert = (await oncall.next_of("flag"))["flag"]
+    await oncall.send(
+        {"type": "flag.resolve", "flag_id": alert["id"], "outcome": "resolved", "note": "called"}
+    )
+    status = await oncall.next_of("flag.status")
+    assert status["status"] == "resolved"
+    flag = await db(Flag.objects.get)(pk=alert["id"])
+    assert flag.status == Flag.Status.RESOLVED and flag.note == "called"
+    await oncall.close()
+    reopened, first = await on_call(supervisor)
+    assert first["flags"] == []
+    await reopened.close()
+    await writer.close()
+
+
+@pytest.mark.parametrize("who", ["peer", "moderator", "anonymous"])
+async def test_only_supervisors_may_be_on_call(room, peer, mod, who):
+    user = {"peer": peer, "moderator": mod, "anonymous": AnonymousUser()}[who]
+    _client, first = await open_socket(user, ONCALL)
+    assert first == {"type": "__closed__", "code": 4403}
+
+
+async def test_bad_frames_get_a_clear_error(room, peer, supervisor):
+    oncall, _ = await on_call(supervisor)
+    await oncall.send("not json")
+    assert (await oncall.next_of("error"))["code"] == "bad_frame"
+    await oncall.send({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "hello"})
+    refused = await oncall.next_of("error")
+    assert refused["code"] == "forbidden"
+    assert "on-call" in refused["detail"]
+    await oncall.send({"type": "flag.ack", "flag_id": 999999})
+    assert (await oncall.next_of("error"))["code"] == "not_found"
+    await oncall.send({"type": "ping"})
+    assert (await oncall.next_of("pong"))["type"] == "pong"
+    await oncall.close()
