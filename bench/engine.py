@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -117,6 +118,27 @@ def make_messages(count: int, seed: int) -> list[str]:
     return messages
 
 
+REFERENCE_TEXT = "hey everyone, how was your week? therapy went ok today " * 8
+REFERENCE_PATTERN = re.compile(r"\b(?:th|we|to)\w+")
+
+
+def reference_us() -> float:
+    """Time a fixed piece of Python and ``re`` work that has nothing to do with the engine.
+
+    The machines this runs on differ in speed by 2x from day to day: divide the engine's
+    numbers by this one to compare runs taken on different machines.
+    """
+    best = float("inf")
+    for _ in range(200):
+        started = time.thread_time_ns()
+        counts: dict[str, int] = {}
+        for word in REFERENCE_TEXT.split():
+            counts[word] = counts.get(word, 0) + 1
+        REFERENCE_PATTERN.findall(REFERENCE_TEXT)
+        best = min(best, (time.thread_time_ns() - started) / 1000)
+    return best
+
+
 def percentile(values: list[float], q: float) -> float:
     """Return the ``q`` quantile (0..1) of ``values`` by nearest rank."""
     ordered = sorted(values)
@@ -166,6 +188,7 @@ def main() -> int:
     crisis = [t for t, f in zip(wall, flagged, strict=True) if f]
 
     result = {
+        "reference_us": round(reference_us(), 1),
         "messages": len(messages),
         "mean_length": round(statistics.fmean(len(m) for m in messages), 1),
         "load_lazy_s": round(load_lazy, 3),

@@ -59,6 +59,8 @@ class RoomAccess:
     room_id: int
     role: str  # peer | moderator | supervisor
     language: str = "en"
+    room_language: str = "en"
+    """The room's language when the socket opened (the engine's hint; see asend_message)."""
 
     @property
     def moderates(self) -> bool:
@@ -82,7 +84,7 @@ def access_room(user: User, slug: str) -> RoomAccess:
     """Return the user's access to the room or raise RoomAccessError (missing or not allowed)."""
     if not user.is_authenticated or not user.is_active:
         raise RoomAccessError(slug)
-    room = Room.objects.filter(slug=slug).only("id").first()
+    room = Room.objects.filter(slug=slug).only("id", "language").first()
     if room is None:
         raise RoomAccessError(slug)
     membership = Membership.objects.filter(room=room, user=user).only("role").first()
@@ -98,6 +100,7 @@ def access_room(user: User, slug: str) -> RoomAccess:
         room_id=room.pk,
         role=role,
         language=user.language or "en",
+        room_language=room.language,
     )
 
 
@@ -419,20 +422,28 @@ def _session_for_post(access: RoomAccess, state: PostingState, ref: str) -> int:
     return session.pk
 
 
-def check_send_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> SendResult:
+def check_send_message(
+    access: RoomAccess,
+    client_id: uuid.UUID,
+    body: str,
+    reading: engine.Reading | None = None,
+) -> SendResult:
     """Check, assess and store one message, then (after commit) tell whoever must know:
     the room, the writer, the moderators.
 
     The checks read outside the write transaction (a mute that lands while a message is
     being checked applies from the next one); the write takes the room's next seq,
-    stores the message and its flags, and commits before the ack."""
+    stores the message and its flags, and commits before the ack. ``reading`` is the
+    engine's reading of the message on its own, when the caller has one already."""
     ref = str(client_id)
     text = _check_body(body, ref)
     try:
         state = load_posting_state(access)
         room = state.room
         _check_may_post(access, state, ref)
-        verdict = engine.assess_window(_context_texts(state.recent), text, lang=room.language)
+        verdict = engine.assess_window(
+            _context_texts(state.recent), text, lang=room.language, reading=reading
+        )
         decision = decide(verdict, room_policy(room.policy), moderator=access.moderates)
         if not decision.stored:
             do_block_message(access, decision)
@@ -697,10 +708,15 @@ async def asend_message(access: RoomAccess, client_id: uuid.UUID, body: str) -> 
             raise
         return earlier
     # Crisis language takes the urgent lane: its alert must not queue behind other sends.
-    # (The engine reads the message again there, with the writer's recent messages.)
-    urgent = (
-        len(body) <= int(settings.PEERCHAT["MAX_BODY_CHARS"])
-        and engine.assess(body).tier is not engine.Tier.NONE
+    # The database thread weighs this reading with the writer's recent messages, without
+    # analysing the text again (unless the room's language changed since the socket
+    # opened: the reading is then done again with the new one).
+    text = body.strip()
+    reading = None
+    if text and len(text) <= int(settings.PEERCHAT["MAX_BODY_CHARS"]):
+        reading = engine.read(text, lang=access.room_language)
+    urgent = reading is not None and reading.verdict.tier is not engine.Tier.NONE
+    result = await events.run_db(
+        check_send_message, access, client_id, body, reading, urgent=urgent
     )
-    result = await events.run_db(check_send_message, access, client_id, body, urgent=urgent)
     return result.ack

@@ -9,10 +9,12 @@ from an ``EngineConfig``.
 from .engine import (
     Engine,
     EngineConfig,
+    Reading,
     assess,
     assess_window,
     default_engine,
     load_engine,
+    read,
 )
 from .evaluation import EvalReport, EvalRow, ParseError, evaluate, parse_eval_file, parse_eval_lines
 from .lexicon import Lexicon, LexiconError, Rule, load_lexicon, load_lexicons
@@ -30,6 +32,7 @@ __all__ = [
     "LexiconError",
     "Normalised",
     "ParseError",
+    "Reading",
     "Rule",
     "Span",
     "Tier",
@@ -45,4 +48,5 @@ __all__ = [
     "normalise_light",
     "parse_eval_file",
     "parse_eval_lines",
+    "read",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import CompileCache, default_cache_dir
@@ -83,6 +83,22 @@ class _Analysis:
 
     def own_signals(self, categories: frozenset[str]) -> list[_Signal]:
         return [s for s in self.signals if s.own and s.hit.rule.category in categories]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One message read on its own (``Engine.read``): its verdict, and what
+    ``assess_window`` needs to weigh it with the writer's earlier messages.
+
+    A server reads a message once to choose how urgently to handle it, then passes
+    the reading to ``assess_window`` so that the message is not analysed twice.
+    """
+
+    text: str
+    lang: str | None
+    verdict: Verdict
+    engine: Engine = field(repr=False, compare=False)
+    analysis: _Analysis = field(repr=False, compare=False)
 
 
 class Engine:
@@ -190,23 +206,44 @@ class Engine:
         analysis = self._analyse(text, lang)
         return self._verdict(analysis, lang)
 
+    def read(self, text: str, *, lang: str | None = None) -> Reading:
+        """Assess one message on its own, keeping the analysis for ``assess_window``."""
+        analysis = self._analyse(text, lang)
+        return Reading(text, lang, self._verdict(analysis, lang), self, analysis)
+
     def assess_window(
-        self, previous_texts: Sequence[str], text: str, *, lang: str | None = None
+        self,
+        previous_texts: Sequence[str],
+        text: str,
+        *,
+        lang: str | None = None,
+        reading: Reading | None = None,
     ) -> Verdict:
         """Assess ``text`` in the light of the same writer's previous messages (oldest first).
 
         Weaker signals add up: hopelessness earlier and "I have the pills" now is
         imminent; several concerns with suicidal content are high. A message
-        whose only crisis words are an idiom is never raised.
+        whose only crisis words are an idiom is never raised. ``reading``, from
+        ``read(text, lang=lang)`` on this engine, saves analysing ``text`` again;
+        a reading of another text, language or engine is ignored.
         """
-        current = self._analyse(text, lang)
-        verdict = self._verdict(current, lang)
+        if (
+            reading is not None
+            and reading.engine is self
+            and reading.text == text
+            and reading.lang == lang
+        ):
+            current, verdict = reading.analysis, reading.verdict
+        else:
+            current = self._analyse(text, lang)
+            verdict = self._verdict(current, lang)
         if current.idiom_only or verdict.tier is Tier.IMMINENT:
             return verdict
         if not current.signals and not current.cues:
             # A lone time word ("tonight") matters after earlier ideation, so look
-            # for time cues here too; still, most chat has nothing at all.
-            current.cues = self._scan(self._passive_cues, current)
+            # for time cues here too; still, most chat has nothing at all. (On a
+            # copy: a reading's analysis is never changed.)
+            current = replace(current, cues=self._scan(self._passive_cues, current))
             if not current.cues:
                 return verdict
         recent = list(previous_texts)[-self.config.window_messages :]
@@ -621,6 +658,17 @@ def assess(text: str, *, lang: str | None = None) -> Verdict:
     return default_engine().assess(text, lang=lang)
 
 
-def assess_window(previous_texts: Sequence[str], text: str, *, lang: str | None = None) -> Verdict:
+def read(text: str, *, lang: str | None = None) -> Reading:
+    """Read one message with the default engine (see ``Engine.read``)."""
+    return default_engine().read(text, lang=lang)
+
+
+def assess_window(
+    previous_texts: Sequence[str],
+    text: str,
+    *,
+    lang: str | None = None,
+    reading: Reading | None = None,
+) -> Verdict:
     """Assess a message with the writer's previous messages, using the default engine."""
-    return default_engine().assess_window(previous_texts, text, lang=lang)
+    return default_engine().assess_window(previous_texts, text, lang=lang, reading=reading)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from chat.models import Membership, Message, Room, Session
+from moderation.engine import default_engine
 from moderation.models import Sanction
 from tests.chat.helpers import Client, connect
 from tests.factories import make_member, make_room, make_supervisor, make_user
@@ -70,6 +71,33 @@ async def test_message_reaches_everyone_and_the_sender_gets_an_ack(room, alice, 
         assert message["seq"] == 1 and message["id"] == ack["id"]
     await a.close()
     await b.close()
+
+
+async def test_the_engine_reads_each_message_once(room, alice, monkeypatch):
+    """The event loop reads a message to choose its lane; the database thread reuses that
+    reading instead of analysing the text again (in the room's language)."""
+    await db(Room.objects.filter(pk=room.pk).update)(language="de")
+    engine = default_engine()
+    analysed: list[tuple[str, str | None]] = []
+    analyse = engine._analyse
+
+    def counting(text, lang):
+        analysed.append((text, lang))
+        return analyse(text, lang)
+
+    monkeypatch.setattr(engine, "_analyse", counting)
+    client, _ = await connect(alice, "circle")
+    assert (await client.say("  guten Abend zusammen  "))["type"] == "ack"
+    assert (await client.say("ich will nicht mehr leben"))["type"] == "ack"
+    stored = await db(lambda: list(Message.objects.values_list("body", flat=True)))()
+    assert sorted(stored) == ["guten Abend zusammen", "ich will nicht mehr leben"]
+    # Once each; the crisis message's window then reads the earlier message once.
+    assert analysed == [
+        ("guten Abend zusammen", "de"),
+        ("ich will nicht mehr leben", "de"),
+        ("guten Abend zusammen", "de"),
+    ]
+    await client.close()
 
 
 async def test_norms_must_be_accepted_before_posting(room):
