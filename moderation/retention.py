@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from chat.models import Message, Room
-from moderation.models import Flag, ModerationAction, SupervisionNote
+from moderation.models import Flag, ModerationAction, Sanction, SupervisionNote
 
 BATCH = 1000
 UNRESOLVED = (Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED)
@@ -35,6 +35,7 @@ class PurgeCounts:
     flags: int = 0
     actions: int = 0
     notes: int = 0
+    sanctions: int = 0
 
 
 def keeps_transcript(flagged_cutoff: datetime) -> Q:
@@ -99,6 +100,18 @@ def old_notes(now: datetime) -> QuerySet[SupervisionNote]:
     return SupervisionNote.objects.filter(created__lt=cutoff)
 
 
+def ended_sanctions(now: datetime) -> QuerySet[Sanction]:
+    """Return mutes and bans that ended (lifted, or run out) before the audit retention.
+
+    Their reasons are a moderator's words about a person; the audit log keeps the
+    decision for as long, and a sanction still in force is never purged.
+    """
+    cutoff = now - timedelta(days=retention_days("AUDIT_RETENTION_DAYS"))
+    return Sanction.objects.filter(
+        Q(lifted_at__lt=cutoff) | Q(lifted_at__isnull=True, until__lt=cutoff)
+    )
+
+
 def in_batches(rows: QuerySet[models.Model], apply: Callable[[QuerySet[models.Model]], int]) -> int:
     """Apply a change to the rows BATCH ids at a time, each in its own transaction, until
     none are left; return how many rows it touched. ``rows`` is evaluated afresh each
@@ -122,8 +135,8 @@ def _strip(rows: QuerySet[models.Model]) -> int:
 
 
 def purge_expired(*, dry_run: bool = False, now: datetime | None = None) -> PurgeCounts:
-    """Delete expired messages, flags, audit rows and notes; strip closed flags of
-    personal details after the flagged retention. With ``dry_run``, only count."""
+    """Delete expired messages, flags, audit rows, notes and ended sanctions; strip closed
+    flags of personal details after the flagged retention. With ``dry_run``, only count."""
     now = now or timezone.now()
     counts = PurgeCounts()
 
@@ -136,4 +149,5 @@ def purge_expired(*, dry_run: bool = False, now: datetime | None = None) -> Purg
     counts.flags_stripped = run(stale_flags(now), _strip)
     counts.actions = run(old_actions(now), _delete)
     counts.notes = run(old_notes(now), _delete)
+    counts.sanctions = run(ended_sanctions(now), _delete)
     return counts

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from chat.models import Message
-from moderation.models import Flag, ModerationAction, SupervisionNote
+from moderation.models import Flag, ModerationAction, Sanction, SupervisionNote
 from tests.factories import make_room
 from tests.review.review_helpers import ago, make_action, make_flag, make_message, make_session
 
@@ -70,10 +70,20 @@ def world(room, peer, supervisor):
     SupervisionNote.objects.create(
         session=recent, author=supervisor, text="new", created=ago(days=10)
     )
+
+    def sanction(reason, kind=Sanction.Kind.MUTE, **times):
+        Sanction.objects.create(room=room, user=peer, kind=kind, reason=reason, **times)
+
+    sanction("gone: lifted long ago", created=ago(days=500), lifted_at=ago(days=370))
+    sanction("gone: ran out long ago", created=ago(days=400), until=ago(days=399))
+    sanction("kept: lifted lately", created=ago(days=400), lifted_at=ago(days=300))
+    sanction("kept: ran out lately", created=ago(days=20), until=ago(days=19))
+    sanction("kept: banned until lifted", kind=Sanction.Kind.BAN, created=ago(days=600))
+    sanction("kept: in force", created=ago(days=1), until=ago(days=-1))
     return {"kept": kept, "gone": gone, "stale_flag": stale_flag, "ancient_flag": ancient_flag}
 
 
-EXPECTED = "messages=5 flags_stripped=1 flags=1 audit_rows=1 notes=1"
+EXPECTED = "messages=5 flags_stripped=1 flags=1 audit_rows=1 notes=1 sanctions=2"
 
 
 def purge(*args: str) -> str:
@@ -111,6 +121,8 @@ def test_purge_removes_exactly_what_expired_in_batches(world, monkeypatch):
         ("message.hide", None)
     ]
     assert list(SupervisionNote.objects.values_list("text", flat=True)) == ["new"]
+    assert all(r.startswith("kept") for r in Sanction.objects.values_list("reason", flat=True))
+    assert Sanction.objects.count() == 4
     # The flags that keep transcripts are untouched.
     assert Flag.objects.filter(status__in=["open", "acknowledged"]).count() == 2
     assert Flag.objects.get(note="ok").message_id is not None
@@ -118,7 +130,9 @@ def test_purge_removes_exactly_what_expired_in_batches(world, monkeypatch):
 
 def test_second_purge_removes_nothing(world):
     purge()
-    assert purge().strip() == "purged: messages=0 flags_stripped=0 flags=0 audit_rows=0 notes=0"
+    assert purge().strip() == (
+        "purged: messages=0 flags_stripped=0 flags=0 audit_rows=0 notes=0 sanctions=0"
+    )
 
 
 def test_retention_periods_come_from_settings(world, settings):

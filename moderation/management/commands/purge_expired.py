@@ -8,8 +8,9 @@ from moderation.retention import purge_expired
 class Command(BaseCommand):
     help = (
         "Delete messages past their room's retention (unless a flag keeps them), strip "
-        "old closed flags of personal details, delete audit rows, flags and supervision "
-        "notes past the audit retention. See docs/operations.md#retention."
+        "old closed flags of personal details, delete audit rows, flags, supervision "
+        "notes and ended mutes and bans past the audit retention. "
+        "See docs/operations.md#retention."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,5 +23,6 @@ class Command(BaseCommand):
         verb = "would purge" if dry_run else "purged"
         self.stdout.write(
             f"{verb}: messages={counts.messages} flags_stripped={counts.flags_stripped} "
-            f"flags={counts.flags} audit_rows={counts.actions} notes={counts.notes}"
+            f"flags={counts.flags} audit_rows={counts.actions} notes={counts.notes} "
+            f"sanctions={counts.sanctions}"
         )
