@@ -138,26 +138,27 @@ export function startConsole({ client, view, hooks, showNotice, me }) {
         : [],
     });
     const actions = el("div", { className: "actions" });
-    const button = (text, onclick, className = "") => el("button", { type: "button", className, text, onclick });
+    const button = (action, text, onclick, className = "") =>
+      el("button", { type: "button", className, text, onclick, dataset: { action } });
     if (held && !flag.released) {
       actions.append(
-        button(gettext("Release to the room"), () => {
+        button("release", gettext("Release to the room"), () => {
           if (send({ type: "mod.release", message_id: flag.message.id })) {
             flag.released = true;
             renderFlags();
           }
         }),
-        button(gettext("Hide…"), () => hideFlagged(flag), "secondary"),
+        button("hide", gettext("Hide…"), () => hideFlagged(flag), "secondary"),
       );
     }
-    if (flag.status === "open") actions.append(button(gettext("I am on it"), () => send({ type: "flag.ack", flag_id: flag.id })));
+    if (flag.status === "open") actions.append(button("ack", gettext("I am on it"), () => send({ type: "flag.ack", flag_id: flag.id })));
     if (!CLOSED.has(flag.status)) {
       actions.append(
-        button(gettext("Resolve…"), () => resolve(flag, "resolved"), "secondary"),
-        button(gettext("Dismiss…"), () => resolve(flag, "dismissed"), "secondary"),
+        button("resolve", gettext("Resolve…"), () => resolve(flag, "resolved"), "secondary"),
+        button("dismiss", gettext("Dismiss…"), () => resolve(flag, "dismissed"), "secondary"),
       );
-      if (!held && flag.message?.status !== "hidden" && flag.message) actions.append(button(gettext("Hide message…"), () => hideFlagged(flag), "secondary"));
-      if (flag.kind !== "crisis" && flag.author) actions.append(button(gettext("Mute writer…"), () => mute(flag.author), "secondary"));
+      if (!held && flag.message?.status !== "hidden" && flag.message) actions.append(button("hide", gettext("Hide message…"), () => hideFlagged(flag), "secondary"));
+      if (flag.kind !== "crisis" && flag.author) actions.append(button("mute", gettext("Mute writer…"), () => mute(flag.author), "secondary"));
     }
     card.append(actions);
     return card;

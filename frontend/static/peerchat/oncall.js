@@ -12,6 +12,7 @@ import {
   el,
   format,
   gettext,
+  ngettext,
   soundPreference,
   tierText,
 } from "./ui.js";
@@ -33,7 +34,10 @@ class OnCallSocket extends LiveSocket {
 const root = $("oncall");
 const blur = root.dataset.blur === "true";
 const flags = new Map(); // alert id -> FlagInfo, open and acknowledged ones only
-const announcer = new Announcer($("announcer"));
+const announcer = new Announcer($("announcer"), {
+  summary: (count) =>
+    format(ngettext("%(count)s escalated alert came in or changed.", "%(count)s escalated alerts came in or changed.", count), { count }),
+});
 const baseTitle = document.title;
 let snapshotSeen = false;
 
@@ -101,19 +105,11 @@ function flagCard(flag) {
 }
 
 async function resolve(flag, outcome) {
-  const opener = document.activeElement;
   const answer = await ask({
     title: outcome === "resolved" ? gettext("Resolve this alert") : gettext("Dismiss as a false alarm"),
     textLabel: gettext("Note for the review (what you did, what follows)"),
     confirm: outcome === "resolved" ? gettext("Resolve") : gettext("Dismiss"),
   });
-  // A frame may have redrawn the list while the dialog was open, taking away the button
-  // that focus would go back to: go to its twin in the new card, or to the list's heading
-  // when the alert has left the list.
-  if (opener && !opener.isConnected) {
-    const action = outcome === "resolved" ? "resolve" : "dismiss";
-    ($(`flag-${flag.id}`)?.querySelector(`[data-action="${action}"]`) || $("oncall-flags-title")).focus();
-  }
   if (answer) send({ type: "flag.resolve", flag_id: flag.id, outcome, note: answer.text });
 }
 

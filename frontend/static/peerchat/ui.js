@@ -126,8 +126,12 @@ export function timeEl(iso) {
 
 /** Polite announcements for screen readers; bursts are folded into one sentence. */
 export class Announcer {
-  constructor(node) {
+  /** `summary(count)`: the sentence said instead when more than three come at once. */
+  constructor(node, { summary = null } = {}) {
     this.node = node;
+    this.summary =
+      summary ||
+      ((count) => format(ngettext("%(count)s new message.", "%(count)s new messages.", count), { count }));
     this.queue = [];
     this.timer = 0;
     this.muted = false;
@@ -143,12 +147,7 @@ export class Announcer {
   flush() {
     const items = this.queue.splice(0);
     if (!items.length) return;
-    const text =
-      items.length > 3
-        ? format(ngettext("%(count)s new message.", "%(count)s new messages.", items.length), {
-            count: items.length,
-          })
-        : items.join(" ");
+    const text = items.length > 3 ? this.summary(items.length) : items.join(" ");
     // Clear first so the same sentence twice is announced twice.
     this.node.textContent = "";
     setTimeout(() => {
@@ -279,9 +278,22 @@ export function beep() {
 /** Open a <dialog> modally and return focus to where it was when it closes. */
 export function openDialog(dialog, focusTarget) {
   const opener = document.activeElement;
+  // A live list may be redrawn while the dialog is open, taking the opener away: focus
+  // then goes to its twin (the same `data-action` in the element with the same id), or
+  // to that element, or to the heading that labels the list.
+  const holder = opener?.closest?.("[id]");
+  const holderId = holder?.id;
+  const action = opener?.dataset?.action;
+  const list = holder?.parentElement?.closest?.("section");
+  const heading = list?.getAttribute("aria-labelledby") || list?.querySelector("h2, h3")?.id;
   const restore = () => {
     dialog.removeEventListener("close", restore);
-    if (opener && opener.isConnected && typeof opener.focus === "function") opener.focus();
+    let target = opener;
+    if (!opener?.isConnected) {
+      const twin = holderId && document.getElementById(holderId);
+      target = (twin && action && twin.querySelector(`[data-action="${action}"]`)) || twin || (heading && document.getElementById(heading));
+    }
+    if (target && typeof target.focus === "function") target.focus();
   };
   dialog.addEventListener("close", restore);
   if (typeof dialog.showModal === "function") dialog.showModal();
