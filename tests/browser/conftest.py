@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Locator,
+    Page,
+    expect,
+)
 
 from tests.conftest import need_service
 from tests.integration.livechat import (
@@ -268,6 +276,18 @@ LINKS_ALLOWED = {"allow_links": True, "norms": {"link": "allow"}}
 def say(page: Page, text: str) -> None:
     page.fill("#body", text)
     page.press("#body", "Enter")
+
+
+def shown_text(locator: Locator) -> str:
+    """Return the text a sighted reader sees: without the parts only screen readers get
+    (the category after each highlighted span of a flagged message)."""
+    return str(
+        locator.evaluate(
+            "node => { const copy = node.cloneNode(true);"
+            " copy.querySelectorAll('.visually-hidden').forEach((hidden) => hidden.remove());"
+            " return copy.textContent; }"
+        )
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:

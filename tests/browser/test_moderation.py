@@ -10,7 +10,15 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Circle, OpenPage, enter_as, enter_room, say, screenshot
+from tests.browser.conftest import (
+    Circle,
+    OpenPage,
+    enter_as,
+    enter_room,
+    say,
+    screenshot,
+    shown_text,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
@@ -33,7 +41,12 @@ def test_crisis_alert_reaches_the_moderator_and_the_writer_gets_help_lines(
     assert seen_after < 1.0
     expect(mia.locator("#alert")).to_be_visible()
     expect(card).to_contain_text("Ada")
-    expect(card).to_contain_text(CRISIS_MESSAGE)
+    text = card.locator(".flag-text")
+    expect(text.locator("mark").first).to_be_visible()
+    assert shown_text(text) == CRISIS_MESSAGE
+    # The engine's spans are marked, so the moderator sees why it was flagged.
+    marked = text.locator("mark").all_text_contents()
+    assert any("kill myself" in words for words in marked), marked
 
     # The writer: a calm, private panel with tap-to-call lines; 112 first when imminent.
     expect(ada.locator("#support")).to_be_visible()

@@ -181,9 +181,42 @@ export function flagStatusText(status) {
   return FLAG_STATUS_TEXT[status]?.() || status || "";
 }
 
-/** Show flagged text as text; blurred behind a "Show the text" button when `blur`. */
-export function flaggedText(text, { className = "flag-text", blur = false } = {}) {
-  const body = el("p", { className, dir: "auto", text });
+/**
+ * The text with each matched span (`[start, end, category]`, offsets in code points, as
+ * the engine gives them) in a <mark>, its category said to screen readers after it.
+ * Spans may overlap; invalid ones are ignored. Text only, never HTML.
+ */
+export function highlighted(text, spans = []) {
+  const chars = Array.from(text); // code points: an emoji is one, as in Python
+  const valid = [];
+  const cuts = new Set([0, chars.length]);
+  for (const span of spans || []) {
+    const [rawStart, rawEnd, category] = Array.isArray(span) ? span : [];
+    const start = Math.max(0, Number(rawStart));
+    const end = Math.min(chars.length, Number(rawEnd));
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start >= end) continue;
+    valid.push([start, end, String(category)]);
+    cuts.add(start).add(end);
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  const nodes = [];
+  for (let i = 0; i + 1 < points.length; i += 1) {
+    const [start, end] = [points[i], points[i + 1]];
+    const piece = chars.slice(start, end).join("");
+    const categories = [...new Set(valid.filter(([s, e]) => s <= start && end <= e).map(([, , c]) => c))].sort();
+    if (!categories.length) {
+      nodes.push(piece);
+      continue;
+    }
+    const label = categories.join(" ");
+    nodes.push(el("mark", { dataset: { category: label }, text: piece }), el("span", { className: "visually-hidden", text: ` (${label})` }));
+  }
+  return nodes;
+}
+
+/** Show flagged text as text (its `spans` marked); blurred behind a "Show the text" button when `blur`. */
+export function flaggedText(text, { className = "flag-text", blur = false, spans = [] } = {}) {
+  const body = el("p", { className, dir: "auto" }, ...highlighted(text, spans));
   if (!blur) return body;
   body.classList.add("blurred");
   body.setAttribute("aria-hidden", "true");
@@ -229,7 +262,7 @@ export function alertCard(flag, { label, blur = false, before = [], about = [], 
   if (flag.author) card.append(el("p", { className: "flag-who" }, fill(gettext("Writer: %(name)s"), { name: bdi(flag.author.name) })));
   if (about.length) card.append(el("p", { className: "muted-text", text: about.join(", ") }));
   card.append(...after);
-  if (flag.message) card.append(flaggedText(flag.message.body || "", { blur }));
+  if (flag.message) card.append(flaggedText(flag.message.body || "", { blur, spans: flag.spans }));
   if (flag.context?.length) {
     const summary = format(gettext("Earlier messages from this writer (%(count)s)"), { count: flag.context.length });
     const items = flag.context.map((message) =>
