@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -22,6 +23,7 @@ from chat.protocol import (
     ServerFrame,
     parse_client_frame,
 )
+from chat.state import PRESENCE_TTL
 from moderation import oncall
 from moderation.alerts import ONCALL_GROUP
 from moderation.escalation import ensure_escalation_task
@@ -32,6 +34,7 @@ class OnCallConsumer(AsyncWebsocketConsumer):
 
     joined = False
     language = "en"
+    refreshed = 0.0
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -40,6 +43,8 @@ class OnCallConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NO_ACCESS)
             return
         self.language = getattr(user, "language", "") or "en"
+        await oncall.mark_on_call(user.pk, user.display_name, self.channel_name)
+        self.refreshed = time.monotonic()
         ensure_escalation_task()
         # Join before reading the snapshot: an alert escalated in between comes twice
         # (the client keys alerts by id), never not at all.
@@ -50,6 +55,7 @@ class OnCallConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.joined:
             await self.channel_layer.group_discard(ONCALL_GROUP, self.channel_name)
+            await oncall.unmark_on_call(self.channel_name)
 
     async def send_frame(self, frame: ServerFrame) -> None:
         await self.send(text_data=frame.to_text())
@@ -72,6 +78,11 @@ class OnCallConsumer(AsyncWebsocketConsumer):
                         )
             except ProtocolError as error:
                 await self.send_frame(ErrorFrame.from_error(error))
+        # The page pings every 30 s: that keeps this supervisor counted as on call.
+        if time.monotonic() - self.refreshed > PRESENCE_TTL / 3:
+            self.refreshed = time.monotonic()
+            user = self.scope["user"]
+            await oncall.mark_on_call(user.pk, user.display_name, self.channel_name)
 
     # --- layer events --------------------------------------------------------------
 

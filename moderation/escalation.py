@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from chat import events
 from chat.protocol import FlagFrame
+from moderation import oncall
 from moderation.alerts import ONCALL_GROUP, flag_info
 from moderation.flags import do_escalate_flag
 from moderation.models import Flag
@@ -56,11 +58,51 @@ async def escalate_due() -> int:
     return len(frames)
 
 
+UNATTENDED_WARNING_SECONDS = 300.0
+"""How often a process repeats its warning that escalated alerts wait for nobody."""
+
+
+class _Unattended:
+    """When this process last warned that nobody is on call, and for how many alerts."""
+
+    at = float("-inf")
+    count = 0
+
+
+_unattended = _Unattended()
+
+
+async def warn_if_unattended() -> int:
+    """Log a warning when escalated alerts are open and no supervisor has the on-call
+    page open; return how many alerts wait (0 when someone is on call).
+
+    The warning is for the operators' monitoring (docs/operations.md): it names a
+    number, never a person or a message. It is repeated every 5 minutes while the alerts
+    wait, and at once when more arrive.
+    """
+    if await oncall.supervisors_on_call():
+        _unattended.count = 0
+        return 0
+    waiting = await database_sync_to_async(oncall.unattended_alerts)()
+    now = time.monotonic()
+    if waiting and (
+        waiting > _unattended.count or now - _unattended.at >= UNATTENDED_WARNING_SECONDS
+    ):
+        logger.warning(
+            "%d escalated crisis alert(s) wait and no supervisor is on call (/review/oncall/)",
+            waiting,
+        )
+        _unattended.at = now
+    _unattended.count = waiting
+    return waiting
+
+
 async def _escalation_loop() -> None:
     interval = float(settings.PEERCHAT.get("ESCALATION_CHECK_SECONDS", 5))
     while True:
         try:
             await escalate_due()
+            await warn_if_unattended()
         except Exception:
             logger.exception("escalation check failed; retrying")
         await asyncio.sleep(interval)

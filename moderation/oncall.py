@@ -9,18 +9,24 @@ every escalated alert still unresolved, so a reconnect or a late start misses no
 
 from __future__ import annotations
 
+import time
+
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import REVIEW_PERMISSION
 from chat.actions import RoomAccessError, access_room
 from chat.protocol import ErrorCode, FlagAck, FlagResolve, OnCallFrame, ProtocolError
+from chat.state import PRESENCE_TTL, PresenceEntry, room_state
 from moderation.actions import check_moderator_action
 from moderation.alerts import UNRESOLVED, flag_info
 from moderation.models import TIER_RANK, Flag
 
 SNAPSHOT_LIMIT = 100
 """Most alerts sent when the socket opens; the review queue lists all of them."""
+
+ONCALL_PRESENCE = 0
+"""The presence list (``chat.state``) of on-call sockets: no room has the id 0."""
 
 
 def is_on_call(user: User | None) -> bool:
@@ -59,3 +65,31 @@ def act_on_call(user: User, frame: FlagAck | FlagResolve) -> None:
             ErrorCode.FORBIDDEN, _("Only the room's moderators and supervisors can do this.")
         ) from None
     check_moderator_action(access, frame)
+
+
+async def mark_on_call(user_id: int, name: str, channel: str) -> None:
+    """Record (or refresh) an on-call socket; it lapses after ``PRESENCE_TTL`` unrefreshed."""
+    entry = PresenceEntry(
+        user_id=user_id, name=name, role="supervisor", expires=time.time() + PRESENCE_TTL
+    )
+    await room_state().join(ONCALL_PRESENCE, channel, entry)
+
+
+async def unmark_on_call(channel: str) -> None:
+    await room_state().leave(ONCALL_PRESENCE, channel)
+
+
+async def supervisors_on_call() -> int:
+    """Return how many supervisors have the on-call page open, in any process."""
+    entries = await room_state().entries(ONCALL_PRESENCE)
+    return len({entry.user_id for entry in entries.values()})
+
+
+def unattended_alerts() -> int:
+    """Return how many escalated crisis alerts are still open (nobody took them on)."""
+    return Flag.objects.filter(
+        kind=Flag.Kind.CRISIS,
+        alert__isnull=True,
+        escalated_at__isnull=False,
+        status=Flag.Status.OPEN,
+    ).count()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from moderation.escalation import escalate_due
 from moderation.models import Flag, ModerationAction
+from moderation.oncall import supervisors_on_call
 from tests.chat.helpers import connect, open_socket
 from tests.factories import make_member, make_room, make_supervisor
 from tests.moderation.samples import CRISIS, IMMINENT
@@ -155,3 +156,54 @@ async def test_bad_frames_get_a_clear_error(room, peer, supervisor):
     await oncall.send({"type": "ping"})
     assert (await oncall.next_of("pong"))["type"] == "pong"
     await oncall.close()
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    from moderation import escalation
+
+    monkeypatch.setattr(escalation, "_unattended", escalation._Unattended())
+    return escalation
+
+
+async def test_alerts_waiting_with_nobody_on_call_are_logged(
+    room, peer, supervisor, settings, caplog, fresh_warnings
+):
+    settings.PEERCHAT = {**settings.PEERCHAT, "ESCALATE_AFTER_SECONDS": 0}
+    assert await supervisors_on_call() == 0
+    writer, _ = await connect(peer, "circle")
+    await writer.say(CRISIS)
+    assert await escalate_due() == 1
+    with caplog.at_level("WARNING", logger="moderation.escalation"):
+        assert await fresh_warnings.warn_if_unattended() == 1
+        assert await fresh_warnings.warn_if_unattended() == 1  # not repeated at once
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "1 escalated crisis alert(s) wait and no supervisor is on call (/review/oncall/)"
+    ]
+    assert CRISIS not in caplog.text and peer.display_name not in caplog.text
+
+    # A supervisor opens the on-call page: counted while it is open, not warned about.
+    caplog.clear()
+    oncall, first = await on_call(supervisor)
+    assert len(first["flags"]) == 1
+    assert await supervisors_on_call() == 1
+    with caplog.at_level("WARNING", logger="moderation.escalation"):
+        assert await fresh_warnings.warn_if_unattended() == 0
+    assert not caplog.records
+    await oncall.close()
+    assert await supervisors_on_call() == 0
+    await writer.close()
+
+
+async def test_a_taken_alert_is_not_unattended(room, peer, mod, supervisor, fresh_warnings):
+    moderator, _ = await connect(mod, "circle")
+    writer, _ = await connect(peer, "circle")
+    await writer.say(IMMINENT)  # escalated at once
+    alert = (await moderator.next_of("flag"))["flag"]
+    assert await fresh_warnings.warn_if_unattended() == 1
+    await moderator.send({"type": "flag.ack", "flag_id": alert["id"]})
+    await moderator.next_of("flag.status")
+    assert await fresh_warnings.warn_if_unattended() == 0
+    await moderator.close()
+    await writer.close()
