@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import translation
 
 from chat import actions, events
+from chat.access import CLOSE_NO_ACCESS, session_group
 from chat.protocol import (
     AcceptNorms,
     EndBreak,
@@ -43,8 +44,8 @@ from moderation.escalation import ensure_escalation_task
 
 logger = logging.getLogger(__name__)
 
-# Close codes (4000-4999 are the application's).
-CLOSE_NO_ACCESS = 4403  # room missing, not a member, not logged in, or banned
+# Close codes (4000-4999 are the application's); CLOSE_NO_ACCESS (room missing, not a
+# member, not logged in, banned, removed) and CLOSE_ACCESS_CHANGED are in chat.access.
 CLOSE_TOO_MANY = 4429  # too many sockets of one user in one room
 CLOSE_KICKED = 4001
 
@@ -97,7 +98,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.access = access
         ensure_escalation_task()
-        for group in self.groups_for(access):
+        for group in self.groups_for(access, self.scope):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         hello = await events.run_db(
@@ -109,8 +110,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_frame(hello)
 
     @staticmethod
-    def groups_for(access: actions.RoomAccess) -> list[str]:
+    def groups_for(access: actions.RoomAccess, scope: dict[str, Any]) -> list[str]:
         groups = [events.room_group(access.room_id), events.user_group(access.user_id)]
+        groups.append(events.account_group(access.user_id))
+        groups.extend(login_groups(scope))
         if access.moderates:
             groups.append(events.moderators_group(access.room_id))
         if access.role == actions.SUPERVISOR:
@@ -210,12 +213,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["text"])
 
     async def chat_close(self, event: dict[str, Any]) -> None:
-        """Close this socket (kick or ban), after relaying the frame that says why."""
-        if self.access is None or event.get("room_id") != self.access.room_id:
+        """Close this socket (kick, ban, access changed), after relaying the frame that
+        says why. An event for another room is not for this socket; one for no room
+        (``room_id`` None) is for every socket of the user or login session."""
+        room_id = event.get("room_id")
+        if self.access is None or (room_id is not None and room_id != self.access.room_id):
             return
         if event.get("text"):
             await self.send(text_data=event["text"])
         await self.close(code=int(event.get("code", CLOSE_KICKED)))
+
+
+def login_groups(scope: dict[str, Any]) -> list[str]:
+    """The group of the socket's login session, so that logging out closes it."""
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    return [session_group(key)] if key else []
 
 
 def _client_id_ref(raw: str | None) -> str | None:

@@ -40,6 +40,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def account_group(user_id: int) -> str:
+    """Every socket of one account, room or on-call: closed when its access changes."""
+    return f"account.{user_id}"
+
+
 def frame_event(frame: ServerFrame) -> dict[str, str]:
     """Wrap a frame, encoded once, as a layer event every receiving socket relays as is."""
     return {"type": "chat.frame", "text": frame.to_text()}

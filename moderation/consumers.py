@@ -11,7 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import events
-from chat.consumers import CLOSE_NO_ACCESS
+from chat.access import CLOSE_NO_ACCESS
+from chat.consumers import login_groups
 from chat.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -35,6 +36,7 @@ class OnCallConsumer(AsyncWebsocketConsumer):
     joined = False
     language = "en"
     refreshed = 0.0
+    groups_joined: list[str]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -47,14 +49,22 @@ class OnCallConsumer(AsyncWebsocketConsumer):
         self.refreshed = time.monotonic()
         ensure_escalation_task()
         # Join before reading the snapshot: an alert escalated in between comes twice
-        # (the client keys alerts by id), never not at all.
-        await self.channel_layer.group_add(ONCALL_GROUP, self.channel_name)
+        # (the client keys alerts by id), never not at all. The account's and the login's
+        # groups close the socket when the account or the login goes (chat.access).
+        self.groups_joined = [
+            ONCALL_GROUP,
+            events.account_group(user.pk),
+            *login_groups(self.scope),
+        ]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         self.joined = True
         await self.send_frame(await events.run_db(oncall.oncall_frame))
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
-            await self.channel_layer.group_discard(ONCALL_GROUP, self.channel_name)
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
             await oncall.unmark_on_call(self.channel_name)
 
     async def send_frame(self, frame: ServerFrame) -> None:
@@ -89,3 +99,8 @@ class OnCallConsumer(AsyncWebsocketConsumer):
     async def chat_frame(self, event: dict[str, Any]) -> None:
         """Relay an alert frame published to the ``oncall`` group."""
         await self.send(text_data=event["text"])
+
+    async def chat_close(self, event: dict[str, Any]) -> None:
+        """Close when the account's access changed (events for one room are not for this)."""
+        if event.get("room_id") is None:
+            await self.close(code=int(event.get("code", CLOSE_NO_ACCESS)))

@@ -60,19 +60,23 @@ class Client:
 
 
 async def connect(
-    user: Any, slug: str, *, expect_hello: bool = True
+    user: Any, slug: str, *, expect_hello: bool = True, session: Any = None
 ) -> tuple[Client, dict[str, Any]]:
-    """Open a socket for a user; return the client and its first frame."""
-    client, first = await open_socket(user, f"/ws/rooms/{slug}/")
+    """Open a socket for a user (in a login ``session``); return the client and its first frame."""
+    client, first = await open_socket(user, f"/ws/rooms/{slug}/", session=session)
     if expect_hello:
         assert first["type"] == "hello", first
     return client, first
 
 
-async def open_socket(user: Any, path: str) -> tuple[Client, dict[str, Any]]:
+async def open_socket(
+    user: Any, path: str, *, session: Any = None
+) -> tuple[Client, dict[str, Any]]:
     """Open a socket at ``path`` as ``user``; return the client and its first frame."""
     communicator = WebsocketCommunicator(APP, path)
     communicator.scope["user"] = user
+    if session is not None:
+        communicator.scope["session"] = session
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     client = Client(communicator)

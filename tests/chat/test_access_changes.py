@@ -1,0 +1,117 @@
+"""Nobody keeps reading a room they no longer belong to: open sockets close when a
+membership, role, account, supervisor permission or login goes."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth.signals import user_logged_out
+from django.contrib.sessions.backends.db import SessionStore
+
+from accounts.roles import supervisor_group
+from chat.models import Membership
+from tests.chat.helpers import connect, open_socket
+from tests.factories import make_member, make_room, make_supervisor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+db = database_sync_to_async
+
+
+@pytest.fixture
+def room():
+    return make_room("circle")
+
+
+@pytest.fixture
+def ada(room):
+    return make_member(room, "ada")
+
+
+async def closed_with(client) -> int:
+    frame = await client.next_of("__closed__")
+    return frame["code"]
+
+
+async def test_removing_a_membership_closes_that_rooms_sockets_only(room, ada):
+    other_room = await db(make_room)("evening")
+    await db(Membership.objects.create)(room=other_room, user=ada, norms_version_accepted=1)
+    here, _ = await connect(ada, "circle")
+    there, _ = await connect(ada, "evening")
+    membership = await db(Membership.objects.get)(room=room, user=ada)
+    await db(membership.delete)()
+    assert await closed_with(here) == 4403
+    assert await there.nothing_more(0.3)  # still a member there
+    await there.send({"type": "ping"})
+    assert (await there.next_of("pong"))["type"] == "pong"
+    await there.close()
+    # And the door stays shut.
+    _client, first = await connect(ada, "circle", expect_hello=False)
+    assert first == {"type": "__closed__", "code": 4403}
+
+
+async def test_a_role_change_reconnects_with_the_new_role(room, ada):
+    client, hello = await connect(ada, "circle")
+    assert hello["you"]["role"] == "peer"
+    membership = await db(Membership.objects.get)(room=room, user=ada)
+    membership.role = Membership.Role.MODERATOR
+    await db(membership.save)()
+    assert await closed_with(client) == 4002  # not final: the client reconnects
+    again, hello = await connect(ada, "circle")
+    assert hello["you"]["role"] == "moderator"
+    await again.close()
+
+
+async def test_saving_a_membership_without_a_role_change_keeps_the_socket(room, ada):
+    client, _ = await connect(ada, "circle")
+    membership = await db(Membership.objects.get)(room=room, user=ada)
+    membership.norms_version_accepted = 1
+    await db(membership.save)()
+    assert await client.nothing_more(0.3)
+    await client.close()
+
+
+async def test_deactivating_or_deleting_an_account_closes_every_socket(room, ada):
+    bob = await db(make_member)(room, "bob")
+    supervisor = await db(make_supervisor)()
+    ada_socket, _ = await connect(ada, "circle")
+    bob_socket, _ = await connect(bob, "circle")
+    oncall, first = await open_socket(supervisor, "/ws/oncall/")
+    assert first["type"] == "oncall"
+
+    ada.is_active = False
+    await db(ada.save)()
+    assert await closed_with(ada_socket) == 4403
+    await db(supervisor.delete)()
+    assert await closed_with(oncall) == 4403
+    assert await bob_socket.nothing_more(0.3)
+    await bob_socket.close()
+
+
+async def test_losing_the_supervisor_permission_closes_the_on_call_socket(room):
+    supervisor = await db(make_supervisor)()
+    oncall, _ = await open_socket(supervisor, "/ws/oncall/")
+    group = await db(supervisor_group)()
+    await db(group.user_set.remove)(supervisor)
+    assert await closed_with(oncall) == 4002
+    # A new socket loads the user afresh (permissions are cached on the instance).
+    reloaded = await db(type(supervisor).objects.get)(pk=supervisor.pk)
+    _again, first = await open_socket(reloaded, "/ws/oncall/")
+    assert first == {"type": "__closed__", "code": 4403}
+
+
+async def test_logging_out_closes_the_sockets_of_that_login_only(room, ada):
+    first_login = await db(SessionStore)()
+    await db(first_login.create)()
+    second_login = await db(SessionStore)()
+    await db(second_login.create)()
+    laptop, _ = await connect(ada, "circle", session=first_login)
+    phone, _ = await connect(ada, "circle", session=second_login)
+
+    class Request:
+        session = first_login
+
+    await db(user_logged_out.send)(sender=type(ada), request=Request(), user=ada)
+    assert await closed_with(laptop) == 4403
+    assert await phone.nothing_more(0.3)
+    await phone.close()
