@@ -40,13 +40,16 @@ def close_sockets(group: str, *, code: int, room_id: int | None = None) -> None:
     transaction.on_commit(lambda: events.send_event(group, event), robust=True)
 
 
+def _remember(instance: Any, field: str, update_fields: Any) -> None:
+    """Keep the stored value of ``field`` on the instance being saved, for post_save."""
+    if instance.pk is not None and (update_fields is None or field in update_fields):
+        rows = type(instance)._default_manager.filter(pk=instance.pk)
+        instance.__dict__[f"_stored_{field}"] = rows.values_list(field, flat=True).first()
+
+
 @receiver(pre_save, sender=Membership)
 def _remember_role(sender: type[Membership], instance: Membership, **kwargs: Any) -> None:
-    fields = kwargs.get("update_fields")
-    if instance.pk is not None and (fields is None or "role" in fields):
-        instance._stored_role = (  # type: ignore[attr-defined]
-            Membership.objects.filter(pk=instance.pk).values_list("role", flat=True).first()
-        )
+    _remember(instance, "role", kwargs.get("update_fields"))
 
 
 @receiver(post_save, sender=Membership)
@@ -71,16 +74,12 @@ def _membership_removed(sender: type[Membership], instance: Membership, **kwargs
 
 @receiver(pre_save, sender=User)
 def _remember_active(sender: type[User], instance: User, **kwargs: Any) -> None:
-    fields = kwargs.get("update_fields")
-    if instance.pk is not None and (fields is None or "is_active" in fields):
-        instance._stored_active = (  # type: ignore[attr-defined]
-            User.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
-        )
+    _remember(instance, "is_active", kwargs.get("update_fields"))
 
 
 @receiver(post_save, sender=User)
 def _deactivated(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
-    was_active = instance.__dict__.pop("_stored_active", False)
+    was_active = instance.__dict__.pop("_stored_is_active", False)
     if not created and was_active and not instance.is_active:
         close_sockets(events.account_group(instance.pk), code=CLOSE_NO_ACCESS)
 

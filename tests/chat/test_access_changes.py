@@ -19,11 +19,6 @@ db = database_sync_to_async
 
 
 @pytest.fixture
-def room():
-    return make_room("circle")
-
-
-@pytest.fixture
 def ada(room):
     return make_member(room, "ada")
 

@@ -15,16 +15,11 @@ from chat.models import Membership, Message, Room, Session
 from moderation.engine import default_engine
 from moderation.models import Sanction
 from tests.chat.helpers import Client, connect
-from tests.factories import make_member, make_room, make_supervisor, make_user
+from tests.factories import make_member, make_supervisor, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
-
-
-@pytest.fixture
-def room():
-    return make_room("circle")
 
 
 @pytest.fixture
