@@ -515,6 +515,8 @@ class OnCallFrame(ServerFrame):
 
     type: Literal["oncall"] = "oncall"
     flags: list[FlagInfo]
+    more: int = 0
+    """Escalated alerts left out of ``flags`` (beyond the most urgent 100)."""
 
 
 class FlagStatusFrame(ServerFrame):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -40,17 +41,27 @@ def is_on_call(user: User | None) -> bool:
 
 
 def oncall_frame() -> OnCallFrame:
-    """Return every escalated crisis alert still open or acknowledged: highest tier
-    first (of the alert's flags), then oldest."""
-    heads = Flag.objects.filter(
-        kind=Flag.Kind.CRISIS,
-        alert__isnull=True,
-        escalated_at__isnull=False,
-        status__in=UNRESOLVED,
-    ).order_by("created", "pk")[:SNAPSHOT_LIMIT]
-    alerts = [flag_info(head) for head in heads.select_related("author")]
-    alerts.sort(key=lambda info: (-TIER_RANK.get(info.tier, 0), info.created, info.id))
-    return OnCallFrame(flags=alerts)
+    """Return the escalated crisis alerts still open or acknowledged: highest tier first
+    (of all the alert's flags), then oldest; the most urgent ``SNAPSHOT_LIMIT`` of them,
+    with ``more`` saying how many others the review queue lists."""
+    heads = dict(
+        Flag.objects.filter(
+            kind=Flag.Kind.CRISIS,
+            alert__isnull=True,
+            escalated_at__isnull=False,
+            status__in=UNRESOLVED,
+        ).values_list("pk", "created")
+    )
+    rank = dict.fromkeys(heads, 0)
+    grouped = Flag.objects.filter(Q(pk__in=heads) | Q(alert_id__in=heads))
+    for head_id, alert_id, tier in grouped.values_list("pk", "alert_id", "tier"):
+        key = alert_id or head_id
+        rank[key] = max(rank[key], TIER_RANK.get(tier, 0))
+    chosen = sorted(heads, key=lambda pk: (-rank[pk], heads[pk], pk))[:SNAPSHOT_LIMIT]
+    by_id = Flag.objects.select_related("author").in_bulk(chosen)
+    return OnCallFrame(
+        flags=[flag_info(by_id[pk]) for pk in chosen], more=max(0, len(heads) - len(chosen))
+    )
 
 
 def act_on_call(user: User, frame: FlagAck | FlagResolve) -> None:

@@ -207,3 +207,22 @@ async def test_a_taken_alert_is_not_unattended(room, peer, mod, supervisor, fres
     assert await fresh_warnings.warn_if_unattended() == 0
     await moderator.close()
     await writer.close()
+
+
+async def test_a_cut_snapshot_keeps_the_most_urgent_and_says_how_many_are_left(
+    room, peer, supervisor, settings, monkeypatch
+):
+    settings.PEERCHAT = {**settings.PEERCHAT, "ESCALATE_AFTER_SECONDS": 0}
+    monkeypatch.setattr("moderation.oncall.SNAPSHOT_LIMIT", 1)
+    writer, _ = await connect(peer, "circle")
+    await writer.say(CRISIS)  # high, the older one
+    assert await escalate_due() == 1
+    other = await db(make_member)(room, "other")
+    second, _ = await connect(other, "circle")
+    await second.say(IMMINENT)  # imminent, newer
+    await second.next_of("support")
+    oncall, first = await on_call(supervisor)
+    assert [f["tier"] for f in first["flags"]] == ["imminent"]
+    assert first["more"] == 1
+    for client in (oncall, writer, second):
+        await client.close()

@@ -153,6 +153,22 @@ function take(flag, { announce }) {
   if (announce && !CLOSED.has(flag.status)) announceNew(flag, !known);
 }
 
+/** Say how many escalated alerts the snapshot left out (the most urgent 100 come). */
+function showMore(count) {
+  const note = $("flags-more");
+  note.hidden = count === 0;
+  note.textContent = count
+    ? format(
+        ngettext(
+          "%(count)s more escalated alert is not shown here; the review queue lists it.",
+          "%(count)s more escalated alerts are not shown here; the review queue lists them.",
+          count,
+        ),
+        { count },
+      )
+    : "";
+}
+
 function receive(frame) {
   switch (frame.type) {
     case "oncall": {
@@ -164,6 +180,7 @@ function receive(frame) {
         if (snapshotSeen && !before.has(flag.id) && flags.has(flag.id)) announceNew(flag, true);
       }
       snapshotSeen = true;
+      showMore(frame.more || 0);
       render();
       return;
     }
