@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from accounts.roles import REVIEW_PERMISSION
 from chat.models import Session
 from moderation import stats
 from moderation.charts import bar_chart
-from moderation.exports import ExportRequest, do_export
+from moderation.exports import ExportRequest, start_export
 from moderation.forms import (
     AuditFilterForm,
     ExportForm,
@@ -234,9 +234,9 @@ def export(request: HttpRequest) -> HttpResponse:
                 date_to=data["date_to"],
                 include_text=data["include_text"],
             )
-            content = do_export(export_request, int(request.user.pk))  # type: ignore[arg-type]
+            pieces = start_export(export_request, int(request.user.pk))  # type: ignore[arg-type]
             content_type = "text/csv" if export_request.format == "csv" else "application/json"
-            response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")
+            response = StreamingHttpResponse(pieces, content_type=f"{content_type}; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{export_request.filename()}"'
             return response
     else:

@@ -8,13 +8,18 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from django.test import AsyncClient
 from django.urls import reverse
 
 from moderation.exports import ACTION_FIELDS, FLAG_FIELDS
 from moderation.models import Flag, ModerationAction
 from tests.review.review_helpers import make_action, make_flag, make_message, make_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # The synchronous test client reads the async stream all at once, and says so.
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous"),
+]
 
 RANGE = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
@@ -54,11 +59,24 @@ def exported(room, peer, moderator):
     return {"flag": inside, "report": report, "message": message}
 
 
+class Export:
+    """A streamed export as the browser saves it."""
+
+    def __init__(self, response):
+        self.response = response
+        # The test client is synchronous: it reads the async stream through async_to_sync.
+        self.content = b"".join(response)
+
+    def __getitem__(self, header):
+        return self.response[header]
+
+
 def post_export(client, **fields):
     data = {"dataset": "flags", "format": "csv", **RANGE, **fields}
     response = client.post(reverse("review:export"), data)
     assert response.status_code == 200
-    return response
+    assert response.streaming
+    return Export(response)
 
 
 def test_flags_csv_has_a_header_and_one_row_per_flag(supervisor_client, exported):
@@ -145,3 +163,38 @@ def test_invalid_export_request_shows_the_form_and_logs_nothing(supervisor_clien
     page = response.content.decode()
     assert "The range ends before it starts." in page and "Select a valid choice" in page
     assert not ModerationAction.objects.filter(action="export").exists()
+
+
+def test_exports_are_streamed_in_batches(supervisor_client, exported, monkeypatch):
+    """Pieces of BATCH rows, each read by its own query: the same file as one piece."""
+    whole = post_export(supervisor_client, format="json").content
+    monkeypatch.setattr("moderation.exports.BATCH", 1)
+    response = supervisor_client.post(
+        reverse("review:export"), {"dataset": "flags", "format": "json", **RANGE}
+    )
+    pieces = list(response)
+    assert len(pieces) == 4  # the opening, two rows, the closing
+    batched = json.loads(b"".join(pieces))
+    assert batched["rows"] == json.loads(whole)["rows"]
+    csv_pieces = list(
+        supervisor_client.post(
+            reverse("review:export"), {"dataset": "flags", "format": "csv", **RANGE}
+        )
+    )
+    assert len(csv_pieces) == 3  # the header, then one row each
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_pieces_are_sent_as_they_are_read(exported, supervisor, monkeypatch):
+    """As daphne serves it: the response streams an async iterator, piece by piece."""
+    monkeypatch.setattr("moderation.exports.BATCH", 1)
+    client = AsyncClient()
+    await client.aforce_login(supervisor)
+    response = await client.post(
+        reverse("review:export"), {"dataset": "flags", "format": "csv", **RANGE}
+    )
+    assert response.status_code == 200 and response.is_async
+    pieces = [piece async for piece in response.streaming_content]
+    assert len(pieces) == 3
+    rows = list(csv.reader(io.StringIO(b"".join(pieces).decode())))
+    assert rows[0] == FLAG_FIELDS and len(rows) == 3
