@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +30,8 @@ from chat.state import PRESENCE_TTL
 from moderation import oncall
 from moderation.alerts import ONCALL_GROUP
 from moderation.escalation import ensure_escalation_task
+
+logger = logging.getLogger(__name__)
 
 
 class OnCallConsumer(AsyncWebsocketConsumer):
@@ -88,6 +92,14 @@ class OnCallConsumer(AsyncWebsocketConsumer):
                         )
             except ProtocolError as error:
                 await self.send_frame(ErrorFrame.from_error(error))
+            except (OperationalError, InterfaceError):
+                logger.warning("database unavailable for an on-call socket", exc_info=True)
+                await self.send_frame(
+                    ErrorFrame(
+                        code=ErrorCode.UNAVAILABLE,
+                        detail="The server cannot reach its database right now; try again shortly.",
+                    )
+                )
         # The page pings every 30 s: that keeps this supervisor counted as on call.
         if time.monotonic() - self.refreshed > PRESENCE_TTL / 3:
             self.refreshed = time.monotonic()

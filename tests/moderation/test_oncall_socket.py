@@ -226,3 +226,22 @@ async def test_a_cut_snapshot_keeps_the_most_urgent_and_says_how_many_are_left(
     assert first["more"] == 1
     for client in (oncall, writer, second):
         await client.close()
+
+
+async def test_a_database_outage_is_an_error_frame_not_a_closed_socket(
+    room, peer, supervisor, monkeypatch
+):
+    from django.db import OperationalError
+
+    oncall, _ = await on_call(supervisor)
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("moderation.oncall.act_on_call", down)
+    await oncall.send({"type": "flag.ack", "flag_id": 1})
+    error = await oncall.next_of("error")
+    assert error["code"] == "unavailable"
+    await oncall.send({"type": "ping"})
+    assert (await oncall.next_of("pong"))["type"] == "pong"
+    await oncall.close()
