@@ -5,8 +5,9 @@ A socket's access (room, role, supervisor or not) is checked when it opens. When
 changes, the open sockets are closed after the change commits:
 
 * membership removed, account deactivated or deleted: 4403, no access;
-* role in a room changed, supervisor permission granted or taken: 4002, the client
-  reconnects and gets the new role;
+* role in a room changed, supervisor permission granted or taken, password changed:
+  4002, the client reconnects and gets the new role (a login the new password ended is
+  refused then);
 * logged out: 4403 for the sockets of that login session only.
 """
 
@@ -75,13 +76,21 @@ def _membership_removed(sender: type[Membership], instance: Membership, **kwargs
 @receiver(pre_save, sender=User)
 def _remember_active(sender: type[User], instance: User, **kwargs: Any) -> None:
     _remember(instance, "is_active", kwargs.get("update_fields"))
+    _remember(instance, "password", kwargs.get("update_fields"))
 
 
 @receiver(post_save, sender=User)
 def _deactivated(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
     was_active = instance.__dict__.pop("_stored_is_active", False)
-    if not created and was_active and not instance.is_active:
+    old_password = instance.__dict__.pop("_stored_password", None)
+    if created:
+        return
+    if was_active and not instance.is_active:
         close_sockets(events.account_group(instance.pk), code=CLOSE_NO_ACCESS)
+    elif old_password is not None and old_password != instance.password:
+        # A new password ends every other login (Django checks the session's password
+        # hash): sockets reconnect, and those of stale logins are refused.
+        close_sockets(events.account_group(instance.pk), code=CLOSE_ACCESS_CHANGED)
 
 
 @receiver(post_delete, sender=User)

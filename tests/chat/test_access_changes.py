@@ -3,14 +3,19 @@ membership, role, account, supervisor permission or login goes."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.roles import supervisor_group
 from chat.models import Membership
-from tests.chat.helpers import connect, open_socket
+from tests.chat.helpers import APP, connect, open_socket
 from tests.factories import make_member, make_room, make_supervisor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,3 +119,41 @@ async def test_logging_out_closes_the_sockets_of_that_login_only(room, ada):
     assert await closed_with(laptop) == 4403
     assert await still_open(phone)
     await phone.close()
+
+
+async def test_a_new_password_reconnects_every_socket_and_stale_logins_are_refused(room, ada):
+    stale = await db(login_session)(ada)  # a login made with the old password
+    client, _ = await connect(ada, "circle")
+    ada.set_password("a-new-password-for-ada")
+    await db(ada.save)()
+    assert await closed_with(client) == 4002
+    # The old login reconnects through the real auth middleware: the session's password
+    # hash no longer matches, so it is an anonymous user, and refused.
+    communicator = WebsocketCommunicator(
+        AuthMiddlewareStack(APP),
+        "/ws/rooms/circle/",
+        headers=[(b"cookie", f"sessionid={stale.session_key}".encode())],
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    closed = await communicator.receive_output(3)
+    assert closed == {"type": "websocket.close", "code": 4403}
+    fresh = await db(login_session)(ada)  # a login with the new password gets in
+    communicator = WebsocketCommunicator(
+        AuthMiddlewareStack(APP),
+        "/ws/rooms/circle/",
+        headers=[(b"cookie", f"sessionid={fresh.session_key}".encode())],
+    )
+    assert (await communicator.connect(timeout=5))[0]
+    assert json.loads((await communicator.receive_output(3))["text"])["type"] == "hello"
+    await communicator.disconnect()
+
+
+def login_session(user) -> SessionStore:
+    """A saved session as Django's login() leaves it, for the user's current password."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session
