@@ -31,8 +31,9 @@ def escalate_after() -> timedelta:
     return timedelta(seconds=float(settings.PEERCHAT.get("ESCALATE_AFTER_SECONDS", 120)))
 
 
-def claim_due_escalations() -> list[FlagFrame]:
-    """Mark unacknowledged crisis alerts past their time as escalated; return their frames."""
+def claim_due_escalations() -> list[tuple[int, FlagFrame]]:
+    """Mark unacknowledged crisis alerts past their time as escalated; return their rooms
+    and frames."""
     due = Flag.objects.filter(
         kind=Flag.Kind.CRISIS,
         alert__isnull=True,
@@ -46,15 +47,18 @@ def claim_due_escalations() -> list[FlagFrame]:
         # Claimed by a conditional update: False when another process took it.
         if do_escalate_flag(flag, None, reason="not acknowledged in time"):
             flag.refresh_from_db()
-            frames.append(FlagFrame(flag=flag_info(flag)))
+            frames.append((flag.room_id, FlagFrame(flag=flag_info(flag))))
     return frames
 
 
 async def escalate_due() -> int:
-    """Send every due escalation to the oncall group; return how many."""
+    """Send every due escalation to the oncall group, and tell the room's moderators that
+    it went there (their card shows it escalated); return how many."""
     frames = await database_sync_to_async(claim_due_escalations)()
-    for frame in frames:
+    for room_id, frame in frames:
         await events.apublish(ONCALL_GROUP, frame)
+        update = frame.model_copy(update={"type": "flag.update"})
+        await events.apublish(events.moderators_group(room_id), update)
     return len(frames)
 
 

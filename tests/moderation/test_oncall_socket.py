@@ -245,3 +245,18 @@ async def test_a_database_outage_is_an_error_frame_not_a_closed_socket(
     await oncall.send({"type": "ping"})
     assert (await oncall.next_of("pong"))["type"] == "pong"
     await oncall.close()
+
+
+async def test_the_rooms_moderators_see_their_alert_escalated(room, peer, mod, settings):
+    settings.PEERCHAT = {**settings.PEERCHAT, "ESCALATE_AFTER_SECONDS": 0}
+    moderator, _ = await connect(mod, "circle")
+    writer, _ = await connect(peer, "circle")
+    await writer.say(CRISIS)
+    first = await moderator.next_of("flag")
+    assert first["flag"]["escalated"] is False
+    assert await escalate_due() == 1
+    update = await moderator.next_of("flag.update")
+    assert update["flag"]["id"] == first["flag"]["id"]
+    assert update["flag"]["escalated"] is True
+    await moderator.close()
+    await writer.close()
