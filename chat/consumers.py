@@ -13,7 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import translation
 
 from chat import actions, events
-from chat.access import CLOSE_NO_ACCESS, session_group
+from chat.access import CLOSE_NO_ACCESS, closes_this_socket, login_of
 from chat.protocol import (
     AcceptNorms,
     EndBreak,
@@ -55,6 +55,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     access: actions.RoomAccess | None = None
     groups_joined: list[str]
+    login: str | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Run the handler for a layer or socket event.
@@ -98,7 +99,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.access = access
         ensure_escalation_task()
-        for group in self.groups_for(access, self.scope):
+        self.login = login_of(self.scope)
+        for group in self.groups_for(access):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         hello = await events.run_db(
@@ -110,10 +112,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_frame(hello)
 
     @staticmethod
-    def groups_for(access: actions.RoomAccess, scope: dict[str, Any]) -> list[str]:
+    def groups_for(access: actions.RoomAccess) -> list[str]:
         groups = [events.room_group(access.room_id), events.user_group(access.user_id)]
-        groups.append(events.account_group(access.user_id))
-        groups.extend(login_groups(scope))
         if access.moderates:
             groups.append(events.moderators_group(access.room_id))
         if access.role == actions.SUPERVISOR:
@@ -216,19 +216,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Close this socket (kick, ban, access changed), after relaying the frame that
         says why. An event for another room is not for this socket; one for no room
         (``room_id`` None) is for every socket of the user or login session."""
-        room_id = event.get("room_id")
-        if self.access is None or (room_id is not None and room_id != self.access.room_id):
+        if self.access is None or not closes_this_socket(event, self.access.room_id, self.login):
             return
         if event.get("text"):
             await self.send(text_data=event["text"])
         await self.close(code=int(event.get("code", CLOSE_KICKED)))
-
-
-def login_groups(scope: dict[str, Any]) -> list[str]:
-    """The group of the socket's login session, so that logging out closes it."""
-    session = scope.get("session")
-    key = getattr(session, "session_key", None)
-    return [session_group(key)] if key else []
 
 
 def _client_id_ref(raw: str | None) -> str | None:

@@ -40,9 +40,9 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def account_group(user_id: int) -> str:
-    """Every socket of one account, room or on-call: closed when its access changes."""
-    return f"account.{user_id}"
+def oncall_user_group(user_id: int) -> str:
+    """One supervisor's on-call sockets (their room sockets are in ``user_group``)."""
+    return f"oncall.user.{user_id}"
 
 
 def frame_event(frame: ServerFrame) -> dict[str, str]:

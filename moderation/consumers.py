@@ -13,8 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from chat import events
-from chat.access import CLOSE_NO_ACCESS
-from chat.consumers import login_groups
+from chat.access import CLOSE_NO_ACCESS, closes_this_socket, login_of
 from chat.protocol import (
     ErrorCode,
     ErrorFrame,
@@ -41,6 +40,7 @@ class OnCallConsumer(AsyncWebsocketConsumer):
     language = "en"
     refreshed = 0.0
     groups_joined: list[str]
+    login: str | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -53,13 +53,10 @@ class OnCallConsumer(AsyncWebsocketConsumer):
         self.refreshed = time.monotonic()
         ensure_escalation_task()
         # Join before reading the snapshot: an alert escalated in between comes twice
-        # (the client keys alerts by id), never not at all. The account's and the login's
-        # groups close the socket when the account or the login goes (chat.access).
-        self.groups_joined = [
-            ONCALL_GROUP,
-            events.account_group(user.pk),
-            *login_groups(self.scope),
-        ]
+        # (the client keys alerts by id), never not at all. The supervisor's own group
+        # closes the socket when their access or login goes (chat.access).
+        self.login = login_of(self.scope)
+        self.groups_joined = [ONCALL_GROUP, events.oncall_user_group(user.pk)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = True
@@ -114,5 +111,5 @@ class OnCallConsumer(AsyncWebsocketConsumer):
 
     async def chat_close(self, event: dict[str, Any]) -> None:
         """Close when the account's access changed (events for one room are not for this)."""
-        if event.get("room_id") is None:
+        if closes_this_socket(event, None, self.login):
             await self.close(code=int(event.get("code", CLOSE_NO_ACCESS)))
