@@ -54,6 +54,10 @@ NORMS = (
     "4. Be kind."
 )
 
+# The engine rates this `imminent`: it alerts the room's moderators and, at once, the
+# supervisors on call.
+CRISIS_MESSAGE = "I can't go on. I want to kill myself tonight, I have the pills here."
+
 # Generous for a loaded CI machine, short enough that a missing frame fails quickly.
 TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)

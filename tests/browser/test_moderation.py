@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    CRISIS_MESSAGE,
     Circle,
     OpenPage,
     enter_as,
@@ -21,8 +22,6 @@ from tests.browser.conftest import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
-
-CRISIS_MESSAGE = "I can't go on. I want to kill myself tonight, I have the pills here."
 
 
 def test_crisis_alert_reaches_the_moderator_and_the_writer_gets_help_lines(

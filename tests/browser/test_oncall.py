@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    CRISIS_MESSAGE,
     Circle,
     OpenPage,
     Person,
@@ -21,9 +22,6 @@ from tests.browser.conftest import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
-
-# The engine rates this `imminent`: it goes to on-call supervisors at once.
-CRISIS_MESSAGE = "I can't go on. I want to kill myself tonight, I have the pills here."
 
 
 def make_supervisor(username: str, name: str) -> Person:

@@ -4,6 +4,7 @@
 import {
   $,
   alertCard,
+  askResolve,
   ask,
   bdi,
   beep,
@@ -165,12 +166,8 @@ export function startConsole({ client, view, hooks, showNotice, me }) {
   }
 
   async function resolve(flag, outcome) {
-    const answer = await ask({
-      title: outcome === "resolved" ? gettext("Resolve this alert") : gettext("Dismiss as a false alarm"),
-      textLabel: gettext("Note for the review (what you did, what follows)"),
-      confirm: outcome === "resolved" ? gettext("Resolve") : gettext("Dismiss"),
-    });
-    if (answer) send({ type: "flag.resolve", flag_id: flag.id, outcome, note: answer.text });
+    const frame = await askResolve(flag, outcome);
+    if (frame) send(frame);
   }
 
   async function hideFlagged(flag) {

@@ -6,8 +6,8 @@ import { LiveSocket, socketUrl } from "./client.js";
 import {
   $,
   alertCard,
+  askResolve,
   Announcer,
-  ask,
   beep,
   el,
   format,
@@ -105,12 +105,8 @@ function flagCard(flag) {
 }
 
 async function resolve(flag, outcome) {
-  const answer = await ask({
-    title: outcome === "resolved" ? gettext("Resolve this alert") : gettext("Dismiss as a false alarm"),
-    textLabel: gettext("Note for the review (what you did, what follows)"),
-    confirm: outcome === "resolved" ? gettext("Resolve") : gettext("Dismiss"),
-  });
-  if (answer) send({ type: "flag.resolve", flag_id: flag.id, outcome, note: answer.text });
+  const frame = await askResolve(flag, outcome);
+  if (frame) send(frame);
 }
 
 function render() {

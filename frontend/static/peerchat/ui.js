@@ -276,6 +276,19 @@ export function alertCard(flag, { label, blur = false, before = [], about = [], 
   return card;
 }
 
+/**
+ * Ask for the note that closes an alert as `outcome` ("resolved" or "dismissed"); resolve
+ * with the `flag.resolve` frame to send, or null when cancelled.
+ */
+export async function askResolve(flag, outcome) {
+  const answer = await ask({
+    title: outcome === "resolved" ? gettext("Resolve this alert") : gettext("Dismiss as a false alarm"),
+    textLabel: gettext("Note for the review (what you did, what follows)"),
+    confirm: outcome === "resolved" ? gettext("Resolve") : gettext("Dismiss"),
+  });
+  return answer && { type: "flag.resolve", flag_id: flag.id, outcome, note: answer.text };
+}
+
 /** Keep a "play a sound" checkbox in the member's preferences under `key`. */
 export function soundPreference(box, key) {
   box.checked = Boolean(prefs.get(key, false));
