@@ -151,21 +151,25 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--ungated", action="store_true", help="scan without the Hyperscan gates (for comparison)"
+    )
     args = parser.parse_args()
+    gated = not args.ungated
 
     # Without a cache the matchers compile on first use; prepare() compiles them all.
     started = time.perf_counter()
-    lazy = Engine(EngineConfig())
+    lazy = Engine(EngineConfig(gated_scans=gated))
     load_lazy = time.perf_counter() - started
     started = time.perf_counter()
     lazy.prepare()
     prepare = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as cache:
         started = time.perf_counter()
-        Engine(EngineConfig(cache_dir=Path(cache)))
+        Engine(EngineConfig(cache_dir=Path(cache), gated_scans=gated))
         load_cold = time.perf_counter() - started
         started = time.perf_counter()
-        engine = Engine(EngineConfig(cache_dir=Path(cache)))
+        engine = Engine(EngineConfig(cache_dir=Path(cache), gated_scans=gated))
         load_warm = time.perf_counter() - started
 
     messages = make_messages(args.messages, args.seed)
@@ -188,6 +192,7 @@ def main() -> int:
     crisis = [t for t, f in zip(wall, flagged, strict=True) if f]
 
     result = {
+        "gated": gated,
         "reference_us": round(reference_us(), 1),
         "messages": len(messages),
         "mean_length": round(statistics.fmean(len(m) for m in messages), 1),

@@ -93,10 +93,17 @@ def _layer_settings(redis: str | None) -> dict[str, object]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def loaded_engine() -> None:
-    """Load and compile the moderation lexicons once, before any test times a first message."""
+def loaded_engine(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Load and compile the moderation lexicons once, before any test times a first message.
+
+    The compiled matchers go to a compile cache for the session, so that the servers
+    and commands the tests start (they inherit the environment) load them instead of
+    compiling them again (seconds each, most of it Hyperscan's compiler).
+    """
     from moderation.engine import default_engine
 
+    if not os.environ.get("PEERCHAT_ENGINE_CACHE_DIR"):
+        os.environ["PEERCHAT_ENGINE_CACHE_DIR"] = str(tmp_path_factory.mktemp("engine-cache"))
     default_engine()
 
 

@@ -9,7 +9,10 @@ that starts an engine. The result is deterministic, so it is cached:
   this module's format version;
 * the compiled ``re`` program (a list of integers), keyed by a hash of the
   source, the Python version and the ``_sre`` magic number, then loaded with
-  ``_sre.compile`` exactly as ``re.compile`` would load it.
+  ``_sre.compile`` exactly as ``re.compile`` would load it;
+* the serialised Hyperscan database of a matcher's gate (see ``gate``), keyed by
+  the matcher's rules, the gate's format and the Hyperscan version; Hyperscan
+  refuses a database built for another version or CPU, which means a rebuild.
 
 Anything unexpected (another Python, a corrupt or truncated file, an
 unwritable directory) falls back to compiling; the cache can only make start-up
@@ -77,6 +80,17 @@ class CompileCache:
         """Store ``layout`` for ``key``; failures are ignored."""
         payload = json.dumps({**layout, "format": FORMAT_VERSION}, ensure_ascii=False)
         self._write(f"{key}.layout.json", payload.encode("utf-8"))
+
+    def load_blob(self, name: str) -> bytes | None:
+        """Return the bytes stored under ``name``, or None."""
+        try:
+            return (self.directory / name).read_bytes()
+        except OSError:
+            return None
+
+    def store_blob(self, name: str, data: bytes) -> None:
+        """Store ``data`` under ``name``; failures are ignored."""
+        self._write(name, data)
 
     def compile(self, source: str) -> re.Pattern[str]:
         """Return ``re.compile(source)``, reusing a stored program when there is one."""

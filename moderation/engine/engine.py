@@ -39,7 +39,9 @@ class EngineConfig:
     always loaded). ``helplines`` are digit strings that are never contact info;
     ``None`` takes them from ``norms.toml`` in the lexicon directory.
     ``cache_dir`` keeps compiled matchers between processes (see ``cache``);
-    ``None`` compiles every time.
+    ``None`` compiles every time. ``gated_scans`` lets Hyperscan tell the crisis
+    and norm scans where a match can start (see ``gate``): the same verdicts, faster
+    on long messages, for a slower first compile.
     """
 
     lexicon_dir: Path | None = None
@@ -55,6 +57,7 @@ class EngineConfig:
     subject_window: int = 10
     window_messages: int = 5
     cache_dir: Path | None = None
+    gated_scans: bool = True
 
 
 @dataclass(slots=True)
@@ -116,7 +119,8 @@ class Engine:
         # Signals get their own matcher so that a cue or norm pattern starting at
         # the same place can never hide a signal (one regex reports one match per
         # position); inside it each tier has its own trie, highest first.
-        self._signals = Matcher([r for r in rules if r.kind == "signal"], cache)
+        gated = self.config.gated_scans
+        self._signals = Matcher([r for r in rules if r.kind == "signal"], cache, gated=gated)
         # Time and means words only matter next to a signal or an action cue, so
         # their (large) matcher runs only then.
         self._cues_norms = Matcher(
@@ -126,14 +130,20 @@ class Engine:
                 if r.kind == "norm" or (r.kind == "cue" and r.category in _ACTION_CUES)
             ],
             cache,
+            gated=gated,
         )
         self._passive_cues = Matcher(
-            [r for r in rules if r.kind == "cue" and r.category not in _ACTION_CUES], cache
+            [r for r in rules if r.kind == "cue" and r.category not in _ACTION_CUES],
+            cache,
+            gated=gated,
         )
-        self._suppressors = Matcher([r for r in rules if r.kind == "suppressor"], cache)
+        self._suppressors = Matcher(
+            [r for r in rules if r.kind == "suppressor"], cache, gated=gated
+        )
         # Context cues (negation, subjects, past) are matched per language: the
         # same word is a cue in several languages ("nie", "no"), and one merged
-        # regex would report only one language's reading of it.
+        # regex would report only one language's reading of it. They are short
+        # words that occur everywhere, so a gate would only add its own pass.
         context_langs = sorted({r.lang for r in rules if r.kind == "context"})
         self._context_by_lang: dict[str, Matcher] = {
             code: Matcher([r for r in rules if r.kind == "context" and r.lang == code], cache)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from .cache import FORMAT_VERSION, CompileCache, digest
+from .gate import Gate, build_gate, load_gate
 from .normalize import (
     PatternError,
     _class_end,
@@ -567,6 +568,7 @@ class _Layout(NamedTuple):
 class _Program(NamedTuple):
     pattern: re.Pattern[str]
     group_rules: list[Rule | None]
+    gate: Gate | None
 
 
 class Matcher:
@@ -580,19 +582,27 @@ class Matcher:
     capturing group; ``lastindex`` tells which one matched.
 
     The regex is built and compiled on first use (or by ``prepare``): with the
-    anchor prefilter most processes need some matchers late or never.
+    anchor prefilter most processes need some matchers late or never. With
+    ``gated``, a Hyperscan gate (see ``gate``) tells the regex where matches can
+    start; the hits are the same.
     """
 
     def __init__(
-        self, rules: Sequence[Rule], cache: CompileCache | None = None, *, gate_digits: bool = True
+        self,
+        rules: Sequence[Rule],
+        cache: CompileCache | None = None,
+        *,
+        gate_digits: bool = True,
+        gated: bool = False,
     ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self.gated = gated
         # Rules marked needs_digit (street addresses: "Hauptstraße 5") start with a
         # character class and would be tried at every word; they run only on
         # texts that contain a digit.
         digit_rules = [r for r in self.rules if r.needs_digit] if gate_digits else []
         self._digit_matcher = (
-            Matcher(digit_rules, cache, gate_digits=False) if digit_rules else None
+            Matcher(digit_rules, cache, gate_digits=False, gated=gated) if digit_rules else None
         )
         if digit_rules:
             self.rules = tuple(r for r in self.rules if not r.needs_digit)
@@ -669,8 +679,17 @@ class Matcher:
         except re.error:
             raise LexiconError(_find_bad_pattern(self.rules)) from None
         by_id = {rule.id: rule for rule in self.rules}
+        gate = None
+        if self.gated:
+            count = sum(len(rule.patterns) for rule in self.rules)
+            gate = load_gate(cache, self._key, count) if cache is not None else None
+            if gate is None:
+                # The gate's patterns are the rules' folded patterns: the regex's
+                # alternatives are those patterns rearranged, so they match the same.
+                sources = [fold_pattern_literal(p) for rule in self.rules for p in rule.patterns]
+                gate = build_gate(sources, cache, key=self._key)
         # Group n (1-based) is the n-th leaf marker in the source.
-        return _Program(pattern, [by_id[i] if i is not None else None for i in layout.groups])
+        return _Program(pattern, [by_id[i] if i is not None else None for i in layout.groups], gate)
 
     def _build(self) -> tuple[str, list[str | None]]:
         """Fold the patterns, arrange them as tries and return the source and group rule ids."""
@@ -735,8 +754,8 @@ class Matcher:
     def finditer(self, text: str) -> list[Hit]:
         """Return the non-overlapping hits in ``text``, ordered by start."""
         hits = []
-        pattern, group_rules = self._compiled()
-        for m in pattern.finditer(text):
+        pattern, group_rules, gate = self._compiled()
+        for m in pattern.finditer(text) if gate is None else gate.finditer(pattern, text):
             index = m.lastindex
             rule = group_rules[index] if index is not None else None
             if rule is not None:

@@ -128,7 +128,9 @@ def test_the_default_engine_is_compiled_before_it_is_returned() -> None:
         "engine = default_engine()\n"
         "digits = [m._digit_matcher for m in engine._bits if m._digit_matcher]\n"
         "matchers = [*engine._bits, *digits]\n"
-        "print(sum(m._program is None for m in matchers), len(matchers))\n"
+        "gated = [m for m in matchers if m.gated]\n"
+        "print(sum(m._program is None for m in matchers), len(matchers),\n"
+        "      sum(m._program.gate is None for m in gated), len(gated))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PEERCHAT_ENGINE_CACHE_DIR"}
     result = subprocess.run(
@@ -141,5 +143,7 @@ def test_the_default_engine_is_compiled_before_it_is_returned() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    uncompiled, total = map(int, result.stdout.split())
+    uncompiled, total, ungated, gated = map(int, result.stdout.split())
     assert total > 10 and uncompiled == 0
+    # The crisis and norm scans are gated (see moderation/engine/gate.py).
+    assert gated >= 4 and ungated == 0

@@ -1,0 +1,211 @@
+"""The Hyperscan gate: it only skips searches, so every hit and verdict stays the same."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from moderation.engine import Engine, EngineConfig, default_engine, parse_eval_file
+from moderation.engine import gate as gate_module
+from moderation.engine.gate import Untranslatable, build_gate, translate
+from moderation.engine.lexicon import Matcher, Rule
+from moderation.engine.normalize import normalise
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL_FILE = ROOT / "tests" / "data" / "crisis_eval.tsv"
+
+# Letters, word gaps, leetspeak, accented and non-Latin letters, emoji, invisible
+# and non-breaking spaces: what the normaliser lets through and what it folds.
+NOISE = "abcdeilmnorstuwyz  .,'-013@$!éßçøłžčřąę💊🙂\u200b\u00a0\u0391\u0399"  # Greek Alpha, Iota
+
+
+@pytest.fixture(scope="module")
+def plain() -> Engine:
+    engine = Engine(EngineConfig(gated_scans=False))
+    engine.prepare()
+    return engine
+
+
+def _texts(engine: Engine) -> list[str]:
+    rows, errors = parse_eval_file(EVAL_FILE)
+    assert errors == []
+    texts = [row.text for row in rows]
+    examples = [t for rule in engine.rules for t in (*rule.examples, *rule.counter_examples)]
+    for text in examples:
+        # Upper-cased, after emoji (multi-byte: offsets differ from Hyperscan's),
+        # next to a phone number and a spelled-out e-mail address.
+        texts += [text, text.upper(), f"🙂 {text} 💊", f"07700 900123 {text} bob at gmail dot com"]
+    rng = random.Random(5)
+    for _ in range(1500):
+        words = [
+            rng.choice(examples)
+            if rng.random() < 0.4
+            else "".join(rng.choice(NOISE) for _ in range(rng.randint(1, 20)))
+            for _ in range(rng.randint(1, 12))
+        ]
+        texts.append(" ".join(words))
+    return texts
+
+
+def _hits(matcher: Matcher, text: str) -> list[tuple[str, int, int]]:
+    return [(h.rule.id, h.start, h.end) for h in matcher.finditer(text)]
+
+
+def test_gated_scans_find_what_plain_scans_find(plain: Engine) -> None:
+    gated = default_engine()
+    assert all(m._compiled().gate is not None for m in gated._bits if m.gated)
+    texts = _texts(plain)
+    assert len(texts) > 4000
+    for text in texts:
+        assert gated.assess(text) == plain.assess(text), text
+        normal = normalise(text).text
+        # Every matcher, prefilter or not: the gate alone decides where re searches.
+        for fast, slow in zip(gated._bits, plain._bits, strict=True):
+            assert _hits(fast, normal) == _hits(slow, normal), (text, fast.rules[0].kind)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        r"kil+ (?:my ?self|me)",
+        r"sebevrazd\w*",
+        r"(?<!\w)\d{2,} ?mg(?!\w)",
+        r"\bbye(?:,?[ ]\w+){0,3}[ ]fore?ver",
+        r"[^\W\d]+ ?💊",
+        r"(?:za ?hodinu|[0-9]+[ ]minut)",
+        r"no(?! ?longer) ?[^ ]{2,4}",
+        r"[\s\w]{3}x",
+        r"é[^a-z]t",
+        r"(?:ha){2,}?",
+    ],
+)
+def test_every_place_a_pattern_matches_is_inside_a_gate_interval(source: str) -> None:
+    pattern = re.compile(source)
+    gate = build_gate([source])
+    assert gate is not None
+    rng = random.Random(source)
+    alphabet = NOISE + "kilmysebvrazd 0123456789 mg bye forever zahodinu minut haxé\u2003\x1c"
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        if rng.random() < 0.5:  # plant a likely match
+            cut = rng.randint(0, len(text))
+            sample = rng.choice(["kill myself", "sebevrazdou", "20 mg", "bye a b forever"])
+            text = text[:cut] + sample + text[cut:]
+        intervals = gate.starts(text)
+        assert intervals is not None
+        starts = [p for p in range(len(text) + 1) if pattern.match(text, p)]
+        for p in starts:
+            assert any(low <= p <= high for low, high in intervals), (source, text, p)
+        assert [m.span() for m in gate.finditer(pattern, text)] == [
+            m.span() for m in pattern.finditer(text)
+        ]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        (r"(a)b\1", "back-reference"),
+        (r"(?i)help", "case-insensitive"),
+        (r"(?s)a.b", "dot matches newline"),
+        (r"x*", "empty match"),
+    ],
+)
+def test_patterns_the_gate_cannot_translate_are_refused(source: str, reason: str) -> None:
+    with pytest.raises(Untranslatable):
+        translate(source)
+    assert build_gate([source, "help"]) is None, reason
+
+
+def test_a_matcher_with_an_untranslatable_pattern_still_finds_everything() -> None:
+    rule = Rule(
+        id="en.test.laugh",
+        lang="en",
+        kind="signal",
+        category="distress",
+        patterns=(r"help me", r"(?:ha)*"),  # the second may match nothing
+    )
+    matcher = Matcher([rule], gated=True)
+    assert matcher._compiled().gate is None
+    assert _hits(matcher, "help help me hahaha") == [
+        ("en.test.laugh", 5, 12),
+        ("en.test.laugh", 13, 19),
+    ]
+
+
+def test_text_that_is_not_utf8_is_scanned_without_the_gate() -> None:
+    gate = build_gate(["kil myself"])
+    assert gate is not None
+    text = "i want to kil myself \ud800 now"
+    assert gate.starts(text) is None
+    pattern = re.compile("kil myself")
+    assert [m.span() for m in gate.finditer(pattern, text)] == [(10, 20)]
+
+
+def test_threads_scanning_at_once_each_get_their_own_results() -> None:
+    engine = default_engine()
+    matcher = engine._signals
+    texts = [normalise(t).text for t in _texts(engine)[:3000]]
+    expected = [_hits(matcher, t) for t in texts]
+    failures: list[str] = []
+
+    def work(offset: int) -> None:
+        for index in range(offset, len(texts), 4):
+            if _hits(matcher, texts[index]) != expected[index]:
+                failures.append(texts[index])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_a_stored_gate_is_reused_and_a_damaged_one_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = EngineConfig(languages=("en",), cache_dir=tmp_path)
+    cold = Engine(config)
+    stored = sorted(tmp_path.glob("*.hs"))
+    gated = [m for m in cold._bits if m.gated]
+    gated += [m._digit_matcher for m in gated if m._digit_matcher is not None]
+    assert len(gated) >= 4 and len(stored) == len(gated)
+    text = "i want to kill myself tonight, call me on 07700 900123"
+    verdict = cold.assess(text)
+    assert verdict.tier.value == "imminent"
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the gate should come from the cache")
+
+    monkeypatch.setattr(gate_module, "_compile", no_compiling)
+    warm = Engine(config)
+    assert all(m._compiled().gate is not None for m in warm._bits if m.gated)
+    assert warm.assess(text) == verdict
+
+    monkeypatch.undo()
+    for path in stored:
+        path.write_bytes(path.read_bytes()[:100])  # truncated
+    rebuilt = Engine(config)
+    assert all(m._compiled().gate is not None for m in rebuilt._bits if m.gated)
+    assert rebuilt.assess(text) == verdict
+
+
+def test_without_hyperscan_the_engine_scans_with_re_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = EngineConfig(languages=("en", "de"))
+    gated = Engine(config)
+    monkeypatch.setattr(gate_module, "_HS", None)
+    engine = Engine(config)
+    assert all(m._compiled().gate is None for m in engine._bits)
+    for text, tier in [
+        ("I just want to die", "high"),
+        ("ich habe alle tabletten genommen", "imminent"),
+        ("this homework is killing me", "none"),
+    ]:
+        assert engine.assess(text).tier.value == tier
+        assert engine.assess(text) == gated.assess(text)
