@@ -43,7 +43,7 @@ except ImportError:  # pragma: no cover - the wheel exists for the platforms we 
 _PARSER: Any = importlib.import_module("re._parser")
 _CONST: Any = importlib.import_module("re._constants")
 
-GATE_FORMAT: Final = 1
+GATE_FORMAT: Final = 2
 """Bump when the translation changes, so that stored gates are rebuilt."""
 
 _UNICODE_REST: Final = r"\x{80}-\x{10FFFF}"
@@ -75,6 +75,18 @@ class Untranslatable(ValueError):
     """A pattern that the gate cannot translate; its matcher scans without a gate."""
 
 
+class GatePattern(NamedTuple):
+    """A pattern as its matcher runs it: maybe after a word start, maybe before a word end.
+
+    ``word_start``: the matcher's regex requires ``\\b`` before every match;
+    ``word_end``: it requires ``(?!\\w)`` after it.
+    """
+
+    source: str
+    word_start: bool = False
+    word_end: bool = False
+
+
 class Leaf(NamedTuple):
     """One pattern as Hyperscan sees it, and how long a Python match of it can be."""
 
@@ -83,8 +95,15 @@ class Leaf(NamedTuple):
     max_width: int | None  # None: unbounded
 
 
-def translate(source: str) -> Leaf:
-    """Translate a Python regex into a Hyperscan expression matching a superset of it."""
+def translate(pattern: GatePattern | str) -> Leaf:
+    """Translate a Python regex into a Hyperscan expression matching a superset of it.
+
+    Word edges are kept where Hyperscan's ASCII ``\\b`` holds wherever Python's does:
+    next to a character that is an ASCII letter, digit or underscore in every match.
+    """
+    if isinstance(pattern, str):
+        pattern = GatePattern(pattern)
+    source = pattern.source
     parsed = _PARSER.parse(source)
     if parsed.state.flags & _BAD_FLAGS:
         raise Untranslatable(f"flags not supported: {source!r}")
@@ -92,7 +111,54 @@ def translate(source: str) -> Leaf:
     if low == 0:
         raise Untranslatable(f"may match the empty string: {source!r}")
     expression = _emit(parsed.data)
+    items = list(parsed.data)
+    if pattern.word_start and _edge_is_ascii_word(items, last=False) == (True, False):
+        expression = r"\b" + expression
+    if pattern.word_end and _edge_is_ascii_word(items, last=True) == (True, False):
+        expression += r"\b"
     return Leaf(expression, int(low), None if high >= _UNBOUNDED else int(high))
+
+
+_ASCII_WORD: Final = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+
+
+def _edge_is_ascii_word(items: Sequence[Any], *, last: bool) -> tuple[bool, bool]:
+    """Return (every first (last) character of a match is an ASCII word character, may be empty)."""
+    for op, av in reversed(items) if last else items:
+        word, empty = _item_edge(op, av, last)
+        if not word:
+            return False, False
+        if not empty:
+            return True, False
+    return True, True  # all of it may be empty: the edge lies outside
+
+
+def _item_edge(op: Any, av: Any, last: bool) -> tuple[bool, bool]:
+    if op is _CONST.LITERAL:
+        return av in _ASCII_WORD, False
+    if op is _CONST.IN:
+        word = all(
+            (kind is _CONST.LITERAL and value in _ASCII_WORD)
+            or (
+                kind is _CONST.RANGE
+                and all(c in _ASCII_WORD for c in range(value[0], value[1] + 1))
+            )
+            for kind, value in av
+        )
+        return word, False
+    if op is _CONST.BRANCH:
+        edges = [_edge_is_ascii_word(list(branch), last=last) for branch in av[1]]
+        return all(word for word, _ in edges), any(empty for _, empty in edges)
+    if op is _CONST.SUBPATTERN:
+        return _edge_is_ascii_word(list(av[3]), last=last)
+    if op in _REPEATS:
+        word, empty = _edge_is_ascii_word(list(av[2]), last=last)
+        return word, empty or av[0] == 0
+    if op is getattr(_CONST, "ATOMIC_GROUP", None):
+        return _edge_is_ascii_word(list(av), last=last)
+    if op in (_CONST.AT, _CONST.ASSERT, _CONST.ASSERT_NOT):
+        return True, True  # zero width: the edge is further on
+    return False, False
 
 
 def _emit(items: Any) -> str:
@@ -223,7 +289,7 @@ class Gate:
 
 
 def build_gate(
-    sources: Sequence[str], cache: CompileCache | None = None, *, key: str = ""
+    sources: Sequence[GatePattern | str], cache: CompileCache | None = None, *, key: str = ""
 ) -> Gate | None:
     """Compile a gate over ``sources`` (Python regexes); None if it cannot be built.
 

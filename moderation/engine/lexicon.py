@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from .cache import FORMAT_VERSION, CompileCache, digest
-from .gate import Gate, build_gate, load_gate
+from .gate import Gate, GatePattern, build_gate, load_gate
 from .normalize import (
     PatternError,
     _class_end,
@@ -250,9 +250,11 @@ def load_lexicons(directory: Path, languages: Iterable[str] | None = None) -> tu
 # --- compiling --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A rule that matched ``[start, end)`` of the match form."""
+class Hit(NamedTuple):
+    """A rule that matched ``[start, end)`` of the match form.
+
+    A named tuple: matchers make one per match, and it is built in C.
+    """
 
     rule: Rule
     start: int
@@ -685,8 +687,12 @@ class Matcher:
             gate = load_gate(cache, self._key, count) if cache is not None else None
             if gate is None:
                 # The gate's patterns are the rules' folded patterns: the regex's
-                # alternatives are those patterns rearranged, so they match the same.
-                sources = [fold_pattern_literal(p) for rule in self.rules for p in rule.patterns]
+                # alternatives are those patterns rearranged (and at most narrowed).
+                sources = [
+                    _gate_pattern(fold_pattern_literal(p), rule.boundary)
+                    for rule in self.rules
+                    for p in rule.patterns
+                ]
                 gate = build_gate(sources, cache, key=self._key)
         # Group n (1-based) is the n-th leaf marker in the source.
         return _Program(pattern, [by_id[i] if i is not None else None for i in layout.groups], gate)
@@ -764,6 +770,14 @@ class Matcher:
             hits.extend(self._digit_matcher.finditer(text))
             hits.sort(key=lambda h: h.start)
         return hits
+
+
+def _gate_pattern(folded: str, boundary: bool) -> GatePattern:
+    """Describe a folded pattern as ``Matcher._build`` runs it, for its gate."""
+    alternatives = [a for a in map(_unroll_first, _leading_variants(folded)) if a]
+    # _build puts \b before the word-first alternatives, (?!\w) after a boundary rule's.
+    word_start = bool(alternatives) and all(map(_is_word_first, alternatives))
+    return GatePattern(folded, word_start=word_start, word_end=boundary)
 
 
 def _matcher_anchors(rules: Sequence[Rule]) -> Anchors | None:

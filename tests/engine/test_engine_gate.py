@@ -11,7 +11,7 @@ import pytest
 
 from moderation.engine import Engine, EngineConfig, default_engine, parse_eval_file
 from moderation.engine import gate as gate_module
-from moderation.engine.gate import Untranslatable, build_gate, translate
+from moderation.engine.gate import GatePattern, Untranslatable, build_gate, translate
 from moderation.engine.lexicon import Matcher, Rule
 from moderation.engine.normalize import normalise
 
@@ -69,32 +69,40 @@ def test_gated_scans_find_what_plain_scans_find(plain: Engine) -> None:
 
 
 @pytest.mark.parametrize(
-    "source",
+    ("source", "word_start", "word_end"),
     [
-        r"kil+ (?:my ?self|me)",
-        r"sebevrazd\w*",
-        r"(?<!\w)\d{2,} ?mg(?!\w)",
-        r"\bbye(?:,?[ ]\w+){0,3}[ ]fore?ver",
-        r"[^\W\d]+ ?💊",
-        r"(?:za ?hodinu|[0-9]+[ ]minut)",
-        r"no(?! ?longer) ?[^ ]{2,4}",
-        r"[\s\w]{3}x",
-        r"é[^a-z]t",
-        r"(?:ha){2,}?",
+        (r"kil+ (?:my ?self|me)", True, True),
+        (r"sebevrazd\w*", True, False),
+        (r"(?<!\w)\d{2,} ?mg(?!\w)", False, False),
+        (r"\bbye(?:,?[ ]\w+){0,3}[ ]fore?ver", True, True),
+        (r"[^\W\d]+ ?💊", False, False),
+        (r"(?:za ?hodinu|[0-9]+[ ]minut)", True, True),
+        (r"no(?! ?longer) ?[^ ]{2,4}", True, True),
+        (r"[\s\w]{3}x", True, True),
+        (r"é[^a-z]t", True, True),  # non-ASCII edge: no \b in Hyperscan
+        (r"(?:ha){2,}?", True, True),
+        (r"(?:a|ž)bc(?:d|é)?", True, True),  # a branch and an optional part at the edges
+        (r"x(?:yz)*", True, True),
     ],
 )
-def test_every_place_a_pattern_matches_is_inside_a_gate_interval(source: str) -> None:
-    pattern = re.compile(source)
-    gate = build_gate([source])
+def test_every_place_a_pattern_matches_is_inside_a_gate_interval(
+    source: str, word_start: bool, word_end: bool
+) -> None:
+    # The regex as a matcher runs it: \b before, (?!\w) after, where the flags say.
+    pattern = re.compile(
+        ("\\b(?:" if word_start else "(?:") + source + (")(?!\\w)" if word_end else ")")
+    )
+    gate = build_gate([GatePattern(source, word_start, word_end)])
     assert gate is not None
     rng = random.Random(source)
-    alphabet = NOISE + "kilmysebvrazd 0123456789 mg bye forever zahodinu minut haxé\u2003\x1c"
+    alphabet = NOISE + "kilmysebvrazd 0123456789 mg bye forever zahodinu minut haxéžabcd\u2003\x1c"
     for _ in range(400):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         if rng.random() < 0.5:  # plant a likely match
             cut = rng.randint(0, len(text))
-            sample = rng.choice(["kill myself", "sebevrazdou", "20 mg", "bye a b forever"])
-            text = text[:cut] + sample + text[cut:]
+            sample = rng.choice(["kill myself", "sebevrazdou", "20 mg", "bye a b forever", "žbcé"])
+            edge = rng.choice(["", " ", "a", "é"])  # what the word edges see
+            text = text[:cut] + edge + sample + edge + text[cut:]
         intervals = gate.starts(text)
         assert intervals is not None
         starts = [p for p in range(len(text) + 1) if pattern.match(text, p)]
@@ -103,6 +111,16 @@ def test_every_place_a_pattern_matches_is_inside_a_gate_interval(source: str) ->
         assert [m.span() for m in gate.finditer(pattern, text)] == [
             m.span() for m in pattern.finditer(text)
         ]
+
+
+def test_word_edges_are_kept_only_next_to_ascii_word_characters() -> None:
+    assert translate(GatePattern("kil", True, True)).expression.startswith("\\b")
+    assert translate(GatePattern("kil", True, True)).expression.endswith("\\b")
+    assert translate(GatePattern("(?:a|ž)bc", True, False)).expression[:2] != "\\b"
+    assert not translate(GatePattern("abc ?💊", True, True)).expression.endswith("\\b")
+    # The repeat may match nothing; then the match ends with "x": still a word character.
+    assert translate(GatePattern("x(?:yz)*", True, True)).expression.endswith("\\b")
+    assert not translate(GatePattern("x(?:y|-)*", True, True)).expression.endswith("\\b")
 
 
 @pytest.mark.parametrize(
