@@ -33,7 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     args = parser.parse_args(argv)
-    engine = Engine(EngineConfig(lexicon_dir=args.lexicons, cache_dir=default_cache_dir()))
+    cache_dir = default_cache_dir()
+    # The scan gates only speed up scanning (verdicts are the same); compiling them
+    # costs seconds, which a one-off run without a compile cache would not win back.
+    config = EngineConfig(
+        lexicon_dir=args.lexicons, cache_dir=cache_dir, gated_scans=cache_dir is not None
+    )
+    engine = Engine(config)
     if args.command == "scan":
         return _scan(engine, args.lang, args.details)
     return _eval(

@@ -325,6 +325,8 @@ def load_gate(cache: CompileCache, key: str, count: int) -> Gate | None:
             return None
         database = _HS.loadb(blob, _HS.HS_MODE_BLOCK)
         database.scratch = _HS.Scratch(database)
+        # A database built for another CPU may load and then refuse to scan.
+        database.scan(b"peerchat", match_event_handler=_on_match, context=[])
     except Exception:  # truncated, or built for another Hyperscan or CPU: compile again
         return None
     return Gate(database, leaves)
