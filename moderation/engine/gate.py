@@ -1,24 +1,26 @@
-"""Tell a matcher's regex where a match can start: a Hyperscan gate.
+"""Tell a regex where a match can start: a Hyperscan gate.
 
 Python's ``re`` tries a matcher's whole alternation at every word of a message;
 on long messages that are about something (and so contain the anchors that
 switch the matcher on) those attempts are most of the engine's time. Hyperscan
 (the ``hyperscan`` binding of Vectorscan) runs all of a matcher's patterns in
-one pass in C and reports where matches of each pattern *end*. From a report
-and the pattern's shortest and longest match, the gate knows the only places
-where a match of that pattern can start; ``re`` then searches from those places
-and skips the rest of the text.
+one pass in C. The gate compiles each pattern *reversed* and scans the reversed
+text: every match end it reports there is the start of a match in the text. So
+one pass yields every place where a match of some pattern can start, and ``re``
+tries only those places.
 
 The gate never decides a match. Every pattern is translated from the tree that
 ``re`` parses into a Hyperscan expression that matches *at least* what the
-Python pattern matches: assertions (word boundaries, lookarounds) are dropped,
-and ``\\w``, ``\\d`` and ``\\s`` also take every non-ASCII character. So every
-place where the Python regex can match lies in a reported interval, and
-``finditer`` below returns exactly the matches, in the same order, that
-``pattern.finditer(text)`` returns: it only leaves out searches that could find
-nothing. A pattern that cannot be translated (a back-reference, a case-insensitive
-flag, an empty match), a compile error, a text that is not valid UTF-8 (lone
-surrogates) or a missing ``hyperscan`` module all mean the plain scan.
+Python pattern matches: assertions are dropped (word edges are kept where that is
+safe, see ``translate``), ``\\w``, ``\\d`` and ``\\s`` also take every non-ASCII
+character, and a case-insensitive pattern takes both cases and every character
+that Python's case folding may equate with a letter. So every place where the
+Python regex can match is reported, and ``finditer`` below returns exactly the
+matches, in the same order, that ``pattern.finditer(text)`` returns: it only
+leaves out attempts that could find nothing. A pattern that cannot be translated
+(a back-reference, an inline flag, a pattern that can match the empty string), a
+compile error, a text that is not valid UTF-8 (lone surrogates) or a missing
+``hyperscan`` module all mean the plain scan.
 
 Hyperscan scratch space may not be shared between threads, so each thread
 clones its own.
@@ -43,13 +45,18 @@ except ImportError:  # pragma: no cover - the wheel exists for the platforms we 
 _PARSER: Any = importlib.import_module("re._parser")
 _CONST: Any = importlib.import_module("re._constants")
 
-GATE_FORMAT: Final = 2
+GATE_FORMAT: Final = 3
 """Bump when the translation changes, so that stored gates are rebuilt."""
 
-_UNICODE_REST: Final = r"\x{80}-\x{10FFFF}"
+_NON_ASCII: Final = r"\x{80}-\x{10FFFF}"
 """Every non-ASCII code point: added wherever Python's Unicode class may match more."""
 _ANY_CHARACTER: Final = r"[\x{0}-\x{10FFFF}]"
 """Stands for a class with no exact translation (such as ``[^\\W\\d]``): a superset."""
+_CASE_EXTRAS: Final = r"\x{130}\x{131}\x{17f}\x{212a}"
+"""The non-ASCII characters that ``re.IGNORECASE`` equates with ASCII letters.
+
+Capital I with dot, dotless i, long s and the Kelvin sign.
+"""
 
 # Python's classes in a positive class: their ASCII part, exactly, and every
 # non-ASCII character. Inside a negated class the ASCII part alone: its complement
@@ -67,8 +74,9 @@ _NOT_ASCII: Final = {
 _REPEATS: Final = frozenset(
     {_CONST.MAX_REPEAT, _CONST.MIN_REPEAT, getattr(_CONST, "POSSESSIVE_REPEAT", None)} - {None}
 )
-_BAD_FLAGS: Final = _CONST.SRE_FLAG_IGNORECASE | _CONST.SRE_FLAG_DOTALL | _CONST.SRE_FLAG_LOCALE
-_UNBOUNDED: Final = int(_CONST.MAXREPEAT)
+_IGNORECASE: Final = _CONST.SRE_FLAG_IGNORECASE
+_BAD_FLAGS: Final = _CONST.SRE_FLAG_DOTALL | _CONST.SRE_FLAG_LOCALE
+_INLINE_FLAGS: Final = _IGNORECASE | _BAD_FLAGS | _CONST.SRE_FLAG_MULTILINE
 
 
 class Untranslatable(ValueError):
@@ -88,15 +96,13 @@ class GatePattern(NamedTuple):
 
 
 class Leaf(NamedTuple):
-    """One pattern as Hyperscan sees it, and how long a Python match of it can be."""
+    """One pattern as Hyperscan sees it: reversed, matching a superset."""
 
     expression: str
-    min_width: int
-    max_width: int | None  # None: unbounded
 
 
-def translate(pattern: GatePattern | str) -> Leaf:
-    """Translate a Python regex into a Hyperscan expression matching a superset of it.
+def translate(pattern: GatePattern | str, flags: int = 0) -> Leaf:
+    """Translate a Python regex into a reversed Hyperscan expression matching a superset of it.
 
     Word edges are kept where Hyperscan's ASCII ``\\b`` holds wherever Python's does:
     next to a character that is an ASCII letter, digit or underscore in every match.
@@ -104,19 +110,20 @@ def translate(pattern: GatePattern | str) -> Leaf:
     if isinstance(pattern, str):
         pattern = GatePattern(pattern)
     source = pattern.source
-    parsed = _PARSER.parse(source)
+    parsed = _PARSER.parse(source, flags)
     if parsed.state.flags & _BAD_FLAGS:
         raise Untranslatable(f"flags not supported: {source!r}")
-    low, high = parsed.getwidth()
-    if low == 0:
+    if parsed.getwidth()[0] == 0:
         raise Untranslatable(f"may match the empty string: {source!r}")
-    expression = _emit(parsed.data)
+    caseless = bool(parsed.state.flags & _IGNORECASE)
     items = list(parsed.data)
-    if pattern.word_start and _edge_is_ascii_word(items, last=False) == (True, False):
-        expression = r"\b" + expression
-    if pattern.word_end and _edge_is_ascii_word(items, last=True) == (True, False):
-        expression += r"\b"
-    return Leaf(expression, int(low), None if high >= _UNBOUNDED else int(high))
+    expression = _Emitter(caseless).sequence(items)
+    if not caseless:  # a caseless letter may be K (the Kelvin sign): not an ASCII word edge
+        if pattern.word_start and _edge_is_ascii_word(items, last=False) == (True, False):
+            expression += r"\b"  # reversed: the start is at the end
+        if pattern.word_end and _edge_is_ascii_word(items, last=True) == (True, False):
+            expression = r"\b" + expression
+    return Leaf(expression)
 
 
 _ASCII_WORD: Final = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
@@ -161,66 +168,98 @@ def _item_edge(op: Any, av: Any, last: bool) -> tuple[bool, bool]:
     return False, False
 
 
-def _emit(items: Any) -> str:
-    return "".join(_emit_item(op, av) for op, av in items)
+class _Emitter:
+    """Write a parsed Python regex as a reversed Hyperscan expression (see ``translate``)."""
 
+    def __init__(self, caseless: bool) -> None:
+        self.caseless = caseless
 
-def _emit_item(op: Any, av: Any) -> str:
-    if op is _CONST.LITERAL:
-        return f"\\x{{{av:x}}}"
-    if op is _CONST.NOT_LITERAL:
-        return f"[^\\x{{{av:x}}}]"
-    if op is _CONST.ANY:
-        return "."  # without DOTALL, both engines: any character but a newline
-    if op is _CONST.IN:
-        return _emit_class(av)
-    if op is _CONST.BRANCH:
-        return "(?:" + "|".join(_emit(branch) for branch in av[1]) + ")"
-    if op is _CONST.SUBPATTERN:
-        _group, add_flags, _del_flags, body = av
-        if add_flags & _BAD_FLAGS:
-            raise Untranslatable("inline flags not supported")
-        return "(?:" + _emit(body) + ")"
-    if op in _REPEATS:
-        low, high, body = av
-        bound = f"{{{low},}}" if high >= _UNBOUNDED else f"{{{low},{high}}}"
-        # Lazy and possessive repeats match a subset of the greedy one's strings.
-        return "(?:" + _emit(body) + ")" + bound
-    if op is getattr(_CONST, "ATOMIC_GROUP", None):
-        return "(?:" + _emit(av) + ")"
-    if op in (_CONST.AT, _CONST.ASSERT, _CONST.ASSERT_NOT):
-        return ""  # an assertion only removes matches
-    raise Untranslatable(f"not supported: {op}")
+    def sequence(self, items: Any) -> str:
+        return "".join(self.item(op, av) for op, av in reversed(list(items)))
 
-
-def _emit_class(items: Any) -> str:
-    negated = bool(items) and items[0][0] is _CONST.NEGATE
-    parts: list[str] = []
-    for op, av in items[1:] if negated else items:
+    def item(self, op: Any, av: Any) -> str:
         if op is _CONST.LITERAL:
-            parts.append(f"\\x{{{av:x}}}")
-        elif op is _CONST.RANGE:
-            parts.append(f"\\x{{{av[0]:x}}}-\\x{{{av[1]:x}}}")
-        elif op is _CONST.CATEGORY and av in _ASCII:
-            parts.append(_ASCII[av] if negated else _ASCII[av] + _UNICODE_REST)
-        elif op is _CONST.CATEGORY and av in _NOT_ASCII and not negated:
-            parts.append(_NOT_ASCII[av])
-        else:
-            return _ANY_CHARACTER
-    return ("[^" if negated else "[") + "".join(parts) + "]"
+            return self.literal(av)
+        if op is _CONST.NOT_LITERAL:
+            # Case-insensitively Python excludes more characters: this is a superset.
+            return f"[^\\x{{{av:x}}}]"
+        if op is _CONST.ANY:
+            return "."  # without DOTALL, both engines: any character but a newline
+        if op is _CONST.IN:
+            return self.charset(av)
+        if op is _CONST.BRANCH:
+            return "(?:" + "|".join(self.sequence(branch) for branch in av[1]) + ")"
+        if op is _CONST.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if (add_flags | del_flags) & _INLINE_FLAGS:
+                raise Untranslatable("inline flags not supported")
+            return "(?:" + self.sequence(body) + ")"
+        if op in _REPEATS:
+            low, high, body = av
+            bound = f"{{{low},}}" if high >= _CONST.MAXREPEAT else f"{{{low},{high}}}"
+            # Lazy and possessive repeats match a subset of the greedy one's strings.
+            return "(?:" + self.sequence(body) + ")" + bound
+        if op is getattr(_CONST, "ATOMIC_GROUP", None):
+            return "(?:" + self.sequence(av) + ")"
+        if op in (_CONST.AT, _CONST.ASSERT, _CONST.ASSERT_NOT):
+            return ""  # an assertion only removes matches
+        raise Untranslatable(f"not supported: {op}")
+
+    def literal(self, code: int) -> str:
+        if not self.caseless:
+            return f"\\x{{{code:x}}}"
+        return "[" + self._caseless(code, code) + "]"
+
+    def _caseless(self, low: int, high: int) -> str:
+        """Return class contents for ``[low-high]`` matched case-insensitively (a superset)."""
+        parts = [f"\\x{{{low:x}}}-\\x{{{high:x}}}"]
+        ascii_letters = [chr(c) for c in range(low, min(high, 0x7F) + 1) if chr(c).isalpha()]
+        if ascii_letters:
+            parts += [f"\\x{{{ord(c.swapcase()):x}}}" for c in ascii_letters]
+            parts.append(_CASE_EXTRAS)
+        if high >= 0x80:
+            # A non-ASCII letter's other cases are non-ASCII, but for the four of
+            # _CASE_EXTRAS, whose other cases are ASCII letters.
+            parts.append(_NON_ASCII)
+            if any(low <= c <= high for c in (0x130, 0x131, 0x17F, 0x212A)):
+                parts.append("A-Za-z")
+        return "".join(parts)
+
+    def charset(self, items: Any) -> str:
+        negated = bool(items) and items[0][0] is _CONST.NEGATE
+        parts: list[str] = []
+        for op, av in items[1:] if negated else items:
+            if op is _CONST.LITERAL:
+                parts.append(
+                    self._caseless(av, av) if self.caseless and not negated else f"\\x{{{av:x}}}"
+                )
+            elif op is _CONST.RANGE:
+                if self.caseless and not negated:
+                    parts.append(self._caseless(av[0], av[1]))
+                else:
+                    parts.append(f"\\x{{{av[0]:x}}}-\\x{{{av[1]:x}}}")
+            elif op is _CONST.CATEGORY and av in _ASCII:
+                parts.append(_ASCII[av] if negated else _ASCII[av] + _NON_ASCII)
+            elif op is _CONST.CATEGORY and av in _NOT_ASCII and not negated:
+                parts.append(_NOT_ASCII[av])
+            else:
+                return _ANY_CHARACTER
+        return ("[^" if negated else "[") + "".join(parts) + "]"
 
 
-def _on_match(leaf: int, _start: int, end: int, _flags: int, ends: list[tuple[int, int]]) -> None:
-    ends.append((leaf, end))
+_LAST_TEXT = threading.local()
+"""Per thread, the last text scanned and its reversed UTF-8 (kept alive by the reference)."""
+
+
+def _on_match(_leaf: int, _start: int, end: int, _flags: int, ends: list[int]) -> None:
+    ends.append(end)
 
 
 class Gate:
-    """A compiled Hyperscan database over a matcher's patterns."""
+    """A compiled Hyperscan database of reversed patterns (see the module docstring)."""
 
-    def __init__(self, database: Any, leaves: Sequence[Leaf]) -> None:
+    def __init__(self, database: Any) -> None:
         self._database = database
-        self._min = [leaf.min_width for leaf in leaves]
-        self._max = [leaf.max_width for leaf in leaves]
         self._local = threading.local()
 
     def _scratch(self) -> Any:
@@ -229,13 +268,18 @@ class Gate:
             scratch = self._local.scratch = self._database.scratch.clone()
         return scratch
 
-    def starts(self, text: str) -> list[tuple[int, int]] | None:
-        """Return the sorted, disjoint intervals where a match may start; None: scan it all."""
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates: not UTF-8, let re scan it
-            return None
-        ends: list[tuple[int, int]] = []
+    def starts(self, text: str) -> list[int] | None:
+        """Return, sorted, every position where a match may start; None: try them all."""
+        local = _LAST_TEXT
+        if getattr(local, "text", None) is text:
+            data = local.data  # the engine scans one message with several gates
+        else:
+            try:
+                data = text[::-1].encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: not UTF-8, let re scan it
+                return None
+            local.text, local.data = text, data
+        ends: list[int] = []
         try:
             self._database.scan(
                 data, match_event_handler=_on_match, context=ends, scratch=self._scratch()
@@ -244,54 +288,42 @@ class Gate:
             return None
         if not ends:
             return []
-        if len(data) != len(text):
-            # Hyperscan counts bytes; a reported end is always a character boundary.
-            chars = {end: len(data[:end].decode("utf-8")) for _leaf, end in ends}
-            ends = [(leaf, chars[end]) for leaf, end in ends]
-        spans = []
-        for leaf, end in ends:
-            longest = self._max[leaf]
-            spans.append((0 if longest is None else max(0, end - longest), end - self._min[leaf]))
-        spans.sort()
-        merged = [spans[0]]
-        for low, high in spans[1:]:
-            last_low, last_high = merged[-1]
-            if low <= last_high + 1:
-                if high > last_high:
-                    merged[-1] = (last_low, high)
-            else:
-                merged.append((low, high))
-        return merged
+        size = len(text)
+        if len(data) == size:
+            return sorted({size - end for end in ends})
+        # Hyperscan counts bytes; a reported end is always a character boundary.
+        return sorted({size - len(data[:end].decode("utf-8")) for end in ends})
 
     def finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-        """Return what ``pattern.finditer(text)`` returns, searching only where a match may start.
+        """Return what ``pattern.finditer(text)`` returns, trying only where a match may start.
 
-        ``pattern`` must be the alternation of this gate's patterns (plus assertions).
+        ``pattern`` must match no more than this gate's patterns do (an alternation
+        of them, with assertions, as its matcher runs it), and never the empty string.
         """
-        intervals = self.starts(text)
-        if intervals is None:
+        starts = self.starts(text)
+        if starts is None:
             yield from pattern.finditer(text)
             return
-        pos = 0
-        index = 0
-        while index < len(intervals):
-            low, high = intervals[index]
-            if high < pos:
-                index += 1
-                continue
-            # No match starts between pos and low, so this finds the same next match
-            # that a scan from pos would; it may lie in a later interval.
-            found = pattern.search(text, max(low, pos))
-            if found is None:
-                return
-            yield found
-            pos = found.end()  # translate() refused empty matches: end > start
+        # finditer tries every position from the end of its last match; every position
+        # where it could succeed is in ``starts``, so trying those alone finds the same.
+        end = 0
+        match = pattern.match
+        for start in starts:
+            if start >= end:
+                found = match(text, start)
+                if found is not None:
+                    yield found
+                    end = found.end()
 
 
 def build_gate(
-    sources: Sequence[GatePattern | str], cache: CompileCache | None = None, *, key: str = ""
+    sources: Sequence[GatePattern | str],
+    cache: CompileCache | None = None,
+    *,
+    key: str = "",
+    flags: int = 0,
 ) -> Gate | None:
-    """Compile a gate over ``sources`` (Python regexes); None if it cannot be built.
+    """Compile a gate over ``sources`` (Python regexes, with ``flags``); None if it cannot be.
 
     With a cache and a ``key`` naming the sources, the compiled database is stored
     for ``load_gate`` (Hyperscan's compiler is slow: seconds for the signal rules).
@@ -299,16 +331,15 @@ def build_gate(
     if _HS is None or not sources:
         return None
     try:
-        leaves = [translate(source) for source in sources]
+        leaves = [translate(source, flags) for source in sources]
     except (Untranslatable, re.error):
         return None
     database = _compile(leaves)
     if database is None:
         return None
     if cache is not None and key:
-        payload = (_HS.dumpb(database), [(leaf.min_width, leaf.max_width) for leaf in leaves])
-        cache.store_blob(_blob_name(key), marshal.dumps(payload))
-    return Gate(database, leaves)
+        cache.store_blob(_blob_name(key), marshal.dumps((_HS.dumpb(database), len(leaves))))
+    return Gate(database)
 
 
 def load_gate(cache: CompileCache, key: str, count: int) -> Gate | None:
@@ -319,9 +350,8 @@ def load_gate(cache: CompileCache, key: str, count: int) -> Gate | None:
     if raw is None:
         return None
     try:
-        blob, widths = marshal.loads(raw)
-        leaves = [Leaf("", int(low), None if high is None else int(high)) for low, high in widths]
-        if len(leaves) != count:
+        blob, stored_count = marshal.loads(raw)
+        if stored_count != count:
             return None
         database = _HS.loadb(blob, _HS.HS_MODE_BLOCK)
         database.scratch = _HS.Scratch(database)
@@ -329,7 +359,7 @@ def load_gate(cache: CompileCache, key: str, count: int) -> Gate | None:
         database.scan(b"peerchat", match_event_handler=_on_match, context=[])
     except Exception:  # truncated, or built for another Hyperscan or CPU: compile again
         return None
-    return Gate(database, leaves)
+    return Gate(database)
 
 
 def _blob_name(key: str) -> str:

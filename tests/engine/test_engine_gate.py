@@ -11,7 +11,7 @@ import pytest
 
 from moderation.engine import Engine, EngineConfig, default_engine, parse_eval_file
 from moderation.engine import gate as gate_module
-from moderation.engine.gate import GatePattern, Untranslatable, build_gate, translate
+from moderation.engine.gate import Gate, GatePattern, Untranslatable, build_gate, translate
 from moderation.engine.lexicon import Matcher, Rule
 from moderation.engine.normalize import normalise
 
@@ -51,6 +51,17 @@ def _texts(engine: Engine) -> list[str]:
     return texts
 
 
+def _check_gate(gate: Gate, pattern: re.Pattern[str], text: str) -> None:
+    """Every place where ``pattern`` matches is reported; the gated scan finds the same."""
+    reported = gate.starts(text)
+    assert reported is not None
+    starts = [p for p in range(len(text) + 1) if pattern.match(text, p)]
+    assert set(starts) <= set(reported), (pattern.pattern, text)
+    assert [m.span() for m in gate.finditer(pattern, text)] == [
+        m.span() for m in pattern.finditer(text)
+    ]
+
+
 def _hits(matcher: Matcher, text: str) -> list[tuple[str, int, int]]:
     return [(h.rule.id, h.start, h.end) for h in matcher.finditer(text)]
 
@@ -85,7 +96,7 @@ def test_gated_scans_find_what_plain_scans_find(plain: Engine) -> None:
         (r"x(?:yz)*", True, True),
     ],
 )
-def test_every_place_a_pattern_matches_is_inside_a_gate_interval(
+def test_every_place_a_pattern_matches_is_reported_by_its_gate(
     source: str, word_start: bool, word_end: bool
 ) -> None:
     # The regex as a matcher runs it: \b before, (?!\w) after, where the flags say.
@@ -103,31 +114,52 @@ def test_every_place_a_pattern_matches_is_inside_a_gate_interval(
             sample = rng.choice(["kill myself", "sebevrazdou", "20 mg", "bye a b forever", "žbcé"])
             edge = rng.choice(["", " ", "a", "é"])  # what the word edges see
             text = text[:cut] + edge + sample + edge + text[cut:]
-        intervals = gate.starts(text)
-        assert intervals is not None
-        starts = [p for p in range(len(text) + 1) if pattern.match(text, p)]
-        for p in starts:
-            assert any(low <= p <= high for low, high in intervals), (source, text, p)
-        assert [m.span() for m in gate.finditer(pattern, text)] == [
-            m.span() for m in pattern.finditer(text)
-        ]
+        _check_gate(gate, pattern, text)
 
 
 def test_word_edges_are_kept_only_next_to_ascii_word_characters() -> None:
-    assert translate(GatePattern("kil", True, True)).expression.startswith("\\b")
-    assert translate(GatePattern("kil", True, True)).expression.endswith("\\b")
-    assert translate(GatePattern("(?:a|ž)bc", True, False)).expression[:2] != "\\b"
-    assert not translate(GatePattern("abc ?💊", True, True)).expression.endswith("\\b")
+    # Expressions are reversed: a word start is their end, a word end their start.
+    assert translate(GatePattern("kil", True, False)).expression.endswith("\\b")
+    assert translate(GatePattern("kil", False, True)).expression.startswith("\\b")
+    assert not translate(GatePattern("(?:a|ž)bc", True, False)).expression.endswith("\\b")
+    assert not translate(GatePattern("abc ?💊", True, True)).expression.startswith("\\b")
     # The repeat may match nothing; then the match ends with "x": still a word character.
-    assert translate(GatePattern("x(?:yz)*", True, True)).expression.endswith("\\b")
-    assert not translate(GatePattern("x(?:y|-)*", True, True)).expression.endswith("\\b")
+    assert translate(GatePattern("x(?:yz)*", True, True)).expression.startswith("\\b")
+    assert not translate(GatePattern("x(?:y|-)*", True, True)).expression.startswith("\\b")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        r"(?<![\w.])[\w+-]{2,}\s*(?:at|małpa)\s*[\w-]+\s*(?:dot|\.)\s*(?P<tld>[a-z]{2,6})(?![\w/])",
+        r"\b(?:https?://|www\.)[^\s<>\"']+",
+        "[^a-z]{2}\u017fk",  # long s
+        r"[k-mß]+i",
+    ],
+)
+def test_a_case_insensitive_gate_reports_every_case(source: str) -> None:
+    pattern = re.compile(source, re.IGNORECASE)
+    gate = build_gate([source], flags=re.IGNORECASE)
+    assert gate is not None
+    rng = random.Random(source)
+    # Both cases, and the characters re.IGNORECASE equates with ASCII letters.
+    alphabet = "aAtTkKsSiIlLmMpP.  /-:wWhHpPsS" + "\u0130\u0131\u017f\u212aßẞŁłéÉ"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        if rng.random() < 0.5:
+            cut = rng.randint(0, len(text))
+            sample = rng.choice(
+                ["bob AT MAIL DOT COM", "jan MAŁPA wp.PL", "HTTPS://x", "lK\u212aI"]
+            )
+            text = text[:cut] + sample + text[cut:]
+        _check_gate(gate, pattern, text)
 
 
 @pytest.mark.parametrize(
     ("source", "reason"),
     [
         (r"(a)b\1", "back-reference"),
-        (r"(?i)help", "case-insensitive"),
+        (r"(?i:help) me", "inline flag"),
         (r"(?s)a.b", "dot matches newline"),
         (r"x*", "empty match"),
     ],
@@ -159,6 +191,7 @@ def test_text_that_is_not_utf8_is_scanned_without_the_gate() -> None:
     assert gate is not None
     text = "i want to kil myself \ud800 now"
     assert gate.starts(text) is None
+    assert gate.starts("i want to kil myself now") == [10]
     pattern = re.compile("kil myself")
     assert [m.span() for m in gate.finditer(pattern, text)] == [(10, 20)]
 
