@@ -166,6 +166,8 @@ class Engine:
             max_length=self.config.max_length,
             shouting_min_letters=self.config.shouting_min_letters,
             shouting_ratio=self.config.shouting_ratio,
+            gated=gated,
+            cache=cache,
         )
         warm_up(self.config.cache_dir)
         if cache is not None:

@@ -32,7 +32,7 @@ import importlib
 import marshal
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, NamedTuple
 
 from .cache import CompileCache, digest
@@ -53,6 +53,8 @@ _NON_ASCII: Final = r"\x{80}-\x{10FFFF}"
 _ANY_CHARACTER: Final = r"[\x{0}-\x{10FFFF}]"
 """Stands for a class with no exact translation (such as ``[^\\W\\d]``): a superset."""
 _CASE_EXTRAS: Final = r"\x{130}\x{131}\x{17f}\x{212a}"
+_FOLDED_LETTERS: Final = "IKSiks"
+"""The ASCII letters that those characters match case-insensitively."""
 """The non-ASCII characters that ``re.IGNORECASE`` equates with ASCII letters.
 
 Capital I with dot, dotless i, long s and the Kelvin sign.
@@ -99,6 +101,7 @@ class Leaf(NamedTuple):
     """One pattern as Hyperscan sees it: reversed, matching a superset."""
 
     expression: str
+    caseless: bool = False
 
 
 def translate(pattern: GatePattern | str, flags: int = 0) -> Leaf:
@@ -123,7 +126,7 @@ def translate(pattern: GatePattern | str, flags: int = 0) -> Leaf:
             expression += r"\b"  # reversed: the start is at the end
         if pattern.word_end and _edge_is_ascii_word(items, last=True) == (True, False):
             expression = r"\b" + expression
-    return Leaf(expression)
+    return Leaf(expression, caseless)
 
 
 _ASCII_WORD: Final = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
@@ -206,16 +209,18 @@ class _Emitter:
         raise Untranslatable(f"not supported: {op}")
 
     def literal(self, code: int) -> str:
-        if not self.caseless:
-            return f"\\x{{{code:x}}}"
+        if not self.caseless or (code < 0x80 and chr(code) not in _FOLDED_LETTERS):
+            return f"\\x{{{code:x}}}"  # caseless: Hyperscan's flag folds ASCII letters
         return "[" + self._caseless(code, code) + "]"
 
     def _caseless(self, low: int, high: int) -> str:
-        """Return class contents for ``[low-high]`` matched case-insensitively (a superset)."""
+        """Return class contents for ``[low-high]`` matched case-insensitively (a superset).
+
+        Hyperscan's caseless flag folds ASCII letters; what Python's folding adds is
+        added here.
+        """
         parts = [f"\\x{{{low:x}}}-\\x{{{high:x}}}"]
-        ascii_letters = [chr(c) for c in range(low, min(high, 0x7F) + 1) if chr(c).isalpha()]
-        if ascii_letters:
-            parts += [f"\\x{{{ord(c.swapcase()):x}}}" for c in ascii_letters]
+        if any(low <= ord(c) <= high for c in _FOLDED_LETTERS):
             parts.append(_CASE_EXTRAS)
         if high >= 0x80:
             # A non-ASCII letter's other cases are non-ASCII, but for the four of
@@ -342,6 +347,26 @@ def build_gate(
     return Gate(database)
 
 
+def gate_for(
+    sources: Sequence[GatePattern | str] | Callable[[], Sequence[GatePattern | str]],
+    count: int,
+    cache: CompileCache | None,
+    *,
+    key: str,
+    flags: int = 0,
+) -> Gate | None:
+    """Return the gate over ``count`` patterns from the cache, or built from ``sources``.
+
+    ``sources`` may be a function, so that what is costly to work out is only worked
+    out when the cache has nothing.
+    """
+    gate = load_gate(cache, key, count) if cache is not None else None
+    if gate is not None:
+        return gate
+    patterns = sources() if callable(sources) else sources
+    return build_gate(patterns, cache, key=key, flags=flags)
+
+
 def load_gate(cache: CompileCache, key: str, count: int) -> Gate | None:
     """Return the gate that ``build_gate`` stored under ``key`` for ``count`` sources, or None."""
     if _HS is None:
@@ -374,7 +399,9 @@ def _compile(leaves: Sequence[Leaf]) -> Any:
             expressions=[leaf.expression.encode("utf-8") for leaf in leaves],
             ids=list(range(len(leaves))),
             elements=len(leaves),
-            flags=[_HS.HS_FLAG_UTF8] * len(leaves),
+            flags=[
+                _HS.HS_FLAG_UTF8 | (_HS.HS_FLAG_CASELESS if leaf.caseless else 0) for leaf in leaves
+            ],
         )
     except _HS.error:  # e.g. a pattern too large for Hyperscan
         return None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from .cache import FORMAT_VERSION, CompileCache, digest
-from .gate import Gate, GatePattern, build_gate, load_gate
+from .gate import Gate, GatePattern, gate_for
 from .normalize import (
     PatternError,
     _class_end,
@@ -683,17 +683,18 @@ class Matcher:
         by_id = {rule.id: rule for rule in self.rules}
         gate = None
         if self.gated:
-            count = sum(len(rule.patterns) for rule in self.rules)
-            gate = load_gate(cache, self._key, count) if cache is not None else None
-            if gate is None:
-                # The gate's patterns are the rules' folded patterns: the regex's
-                # alternatives are those patterns rearranged (and at most narrowed).
-                sources = [
+            # The gate's patterns are the rules' folded patterns: the regex's
+            # alternatives are those patterns rearranged (and at most narrowed).
+            gate = gate_for(
+                lambda: [
                     _gate_pattern(fold_pattern_literal(p), rule.boundary)
                     for rule in self.rules
                     for p in rule.patterns
-                ]
-                gate = build_gate(sources, cache, key=self._key)
+                ],
+                sum(len(rule.patterns) for rule in self.rules),
+                cache,
+                key=self._key,
+            )
         # Group n (1-based) is the n-th leaf marker in the source.
         return _Program(pattern, [by_id[i] if i is not None else None for i in layout.groups], gate)
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import phonenumbers
 
+from .cache import CompileCache, digest
+from .gate import Gate, gate_for
 from .normalize import Normalised, normalise_light
 
 
@@ -118,6 +121,12 @@ _NOT_ASCII_LOWER = bytes(b for b in range(256) if b not in _ASCII_LOWER)
 _SCHEME = re.compile(r"^(?:https?://)?", re.IGNORECASE)
 
 
+# The contact scans that cost most on long texts: ``re`` tries them at every word
+# (the spelled-out e-mail backtracks through each word for a glued "at"). A gate
+# (see ``gate``) tells where a match can start; the matches are the same.
+_GATED: Final = (_OBFUSCATED_EMAIL, _BARE_DOMAIN, _EMAIL, _PHONE_CANDIDATE)
+
+
 class NormChecker:
     """Run the structural norm checks with one configuration."""
 
@@ -128,12 +137,24 @@ class NormChecker:
         max_length: int,
         shouting_min_letters: int,
         shouting_ratio: float,
+        gated: bool = False,
+        cache: CompileCache | None = None,
     ) -> None:
         self.data = data
         self.max_length = max_length
         self.shouting_min_letters = shouting_min_letters
         self.shouting_ratio = shouting_ratio
         self._helpline_national = frozenset(h.lstrip("0") for h in data.helplines)
+        self._gates: dict[re.Pattern[str], Gate] = {}
+        for pattern in _GATED if gated else ():
+            key = digest("norms", pattern.pattern, str(int(pattern.flags)))
+            gate = gate_for([pattern.pattern], 1, cache, key=key, flags=pattern.flags)
+            if gate is not None:
+                self._gates[pattern] = gate
+
+    def _finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+        gate = self._gates.get(pattern)
+        return pattern.finditer(text) if gate is None else gate.finditer(pattern, text)
 
     def check(self, text: str, *, region_hint: str | None = None) -> list[NormHit]:
         """Return the structural norm breaches of ``text``."""
@@ -196,13 +217,13 @@ class NormChecker:
             return all(end <= s or start >= e for s, e in taken)
 
         if "@" in text:
-            for m in _EMAIL.finditer(text):
+            for m in self._finditer(_EMAIL, text):
                 add("contact_info", m.start(), m.end())
         # Links before spelled-out e-mails: "an article at example.org/x" is a link.
-        for m in _URL.finditer(text) if has_dot else ():
+        for m in self._finditer(_URL, text) if has_dot else ():
             if free(m.start(), m.end()) and not self._allowed_url(m.group()):
                 add("link", m.start(), m.end())
-        for m in _BARE_DOMAIN.finditer(text) if has_dot else ():
+        for m in self._finditer(_BARE_DOMAIN, text) if has_dot else ():
             if not free(m.start(), m.end()):
                 continue
             tld = m.group(2).lower()
@@ -210,13 +231,13 @@ class NormChecker:
             if tld in self.data.tlds or (tld in self.data.word_tlds and has_path):
                 if not self._allowed_domain(m.group(1)):
                     add("link", m.start(), m.end())
-        for m in _OBFUSCATED_EMAIL.finditer(text) if has_at else ():
+        for m in self._finditer(_OBFUSCATED_EMAIL, text) if has_at else ():
             if m.group("tld").lower() in self.data.tlds and free(m.start(), m.end()):
                 add("contact_info", m.start(), m.end())
-        for m in _HANDLE.finditer(text) if "@" in text else ():
+        for m in self._finditer(_HANDLE, text) if "@" in text else ():
             if free(m.start(), m.end()):
                 add("contact_info", m.start(), m.end())
-        for m in _PHONE_CANDIDATE.finditer(text) if has_phone else ():
+        for m in self._finditer(_PHONE_CANDIDATE, text) if has_phone else ():
             if free(m.start(), m.end()) and self._is_private_phone(m.group(), region_hint):
                 add("contact_info", m.start(), m.end())
         return hits

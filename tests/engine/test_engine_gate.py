@@ -155,6 +155,41 @@ def test_a_case_insensitive_gate_reports_every_case(source: str) -> None:
         _check_gate(gate, pattern, text)
 
 
+CONTACT_BITS = [
+    "bob at gmail dot com",
+    "Jan (at) WP [dot] pl",
+    "ana arroba correo punto es",
+    "jan małpa wp kropka pl",
+    "x.y@mail.example.org",
+    "see example.org/page",
+    "www.Example.COM",
+    "https://t.me/someone",
+    "@handle_name",
+    "07700 900123",
+    "+44 7700 900123",
+    "call 116 123",
+    "I was at work. my boss",
+    "at home. it was ok",
+    "whatever.com",
+    "formatted.de",
+]
+
+
+def test_gated_norm_checks_find_what_plain_ones_find(plain: Engine) -> None:
+    gated = default_engine()._norms
+    assert len(gated._gates) == 4
+    rng = random.Random(11)
+    for _ in range(3000):
+        parts = [
+            rng.choice(CONTACT_BITS)
+            if rng.random() < 0.5
+            else "".join(rng.choice(NOISE + "ATDOTKß.:/") for _ in range(rng.randint(1, 12)))
+            for _ in range(rng.randint(1, 8))
+        ]
+        text = rng.choice([" ", ", ", ". ", ""]).join(parts)
+        assert gated.check(text) == plain._norms.check(text), text
+
+
 @pytest.mark.parametrize(
     ("source", "reason"),
     [
@@ -224,7 +259,8 @@ def test_a_stored_gate_is_reused_and_a_damaged_one_rebuilt(
     stored = sorted(tmp_path.glob("*.hs"))
     gated = [m for m in cold._bits if m.gated]
     gated += [m._digit_matcher for m in gated if m._digit_matcher is not None]
-    assert len(gated) >= 4 and len(stored) == len(gated)
+    # One database per gated matcher and one per gated norm check.
+    assert len(gated) >= 4 and len(stored) == len(gated) + len(cold._norms._gates)
     text = "i want to kill myself tonight, call me on 07700 900123"
     verdict = cold.assess(text)
     assert verdict.tier.value == "imminent"
@@ -235,6 +271,7 @@ def test_a_stored_gate_is_reused_and_a_damaged_one_rebuilt(
     monkeypatch.setattr(gate_module, "_compile", no_compiling)
     warm = Engine(config)
     assert all(m._compiled().gate is not None for m in warm._bits if m.gated)
+    assert len(warm._norms._gates) == 4
     assert warm.assess(text) == verdict
 
     monkeypatch.undo()
