@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -210,8 +212,12 @@ class Engine:
         a compilation (about a second of CPU for all lexicons). ``default_engine``
         does it; an engine with a ``cache_dir`` does it when built.
         """
-        for matcher in self._bits:
-            matcher.prepare()
+        # Hyperscan's compiler (most of the time, see ``gate``) releases the GIL, so
+        # matchers compile side by side on a machine with several cores.
+        matchers = sorted(self._bits, key=lambda m: len(m.rules), reverse=True)
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            for _ in pool.map(Matcher.prepare, matchers):
+                pass
 
     def assess(self, text: str, *, lang: str | None = None) -> Verdict:
         """Assess one message on its own."""
