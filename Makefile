@@ -22,6 +22,9 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+# Development only: the engine's compile cache under var/ (the developer's own), so a
+# second `make run` starts in a fraction of a second instead of compiling for seconds.
+run: export PEERCHAT_ENGINE_CACHE_DIR ?= $(CURDIR)/var/engine-cache
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
