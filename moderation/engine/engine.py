@@ -209,8 +209,9 @@ class Engine:
         """Compile every matcher now rather than when a message first needs it.
 
         A server calls this before it takes traffic, so that no message waits for
-        a compilation (about a second of CPU for all lexicons). ``default_engine``
-        does it; an engine with a ``cache_dir`` does it when built.
+        a compilation (several seconds of CPU for all lexicons and their gates, a
+        fraction of a second from a warm cache). ``default_engine`` does it; an
+        engine with a ``cache_dir`` does it when built.
         """
         # Hyperscan's compiler (most of the time, see ``gate``) releases the GIL, so
         # matchers compile side by side on a machine with several cores.
