@@ -144,11 +144,12 @@ class Engine:
         )
         # Context cues (negation, subjects, past) are matched per language: the
         # same word is a cue in several languages ("nie", "no"), and one merged
-        # regex would report only one language's reading of it. They are short
-        # words that occur everywhere, so a gate would only add its own pass.
+        # regex would report only one language's reading of it.
         context_langs = sorted({r.lang for r in rules if r.kind == "context"})
         self._context_by_lang: dict[str, Matcher] = {
-            code: Matcher([r for r in rules if r.kind == "context" and r.lang == code], cache)
+            code: Matcher(
+                [r for r in rules if r.kind == "context" and r.lang == code], cache, gated=gated
+            )
             for code in context_langs
         }
         # Most messages contain no literal that any crisis or norm rule needs: one
