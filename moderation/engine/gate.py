@@ -297,7 +297,15 @@ class Gate:
         if len(data) == size:
             return sorted({size - end for end in ends})
         # Hyperscan counts bytes; a reported end is always a character boundary.
-        return sorted({size - len(data[:end].decode("utf-8")) for end in ends})
+        # Count the characters up to each end in one pass over the text.
+        starts = []
+        chars = done = 0
+        for end in sorted(set(ends)):
+            chars += len(data[done:end].decode("utf-8"))
+            done = end
+            starts.append(size - chars)
+        starts.reverse()
+        return starts
 
     def finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """Return what ``pattern.finditer(text)`` returns, trying only where a match may start.
