@@ -1,8 +1,11 @@
 """Room norms: contact data, links, abuse, shouting, length."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from moderation.engine import Engine, EngineConfig, assess
+from moderation.engine import Engine, EngineConfig, assess, default_engine
+from moderation.engine.norms import digits_only
 
 
 @pytest.mark.parametrize(
@@ -107,3 +110,39 @@ def test_norm_spans_point_at_the_original_text() -> None:
     text = "mail me: jane at example dot com please"
     span = next(s for s in assess(text).spans if s.category == "contact_info")
     assert text[span.start : span.end] == "jane at example dot com"
+
+
+_NORMS_DATA = default_engine()._norms.data
+_DIGIT_GROUPS = st.lists(st.text("0123456789", min_size=1, max_size=4), max_size=3)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    groups=_DIGIT_GROUPS,
+    prefix=st.sampled_from(["", "0", "1", "31", "33", "39", "44", "49"]),
+    helpline=st.sampled_from(["", *sorted(_NORMS_DATA.helplines)]),
+    separator=st.sampled_from([" ", "-", "", " / ", "."]),
+    hint=st.sampled_from([None, *_NORMS_DATA.phone_regions]),
+)
+def test_a_number_judged_without_parsing_is_judged_as_every_region_would(
+    groups: list[str], prefix: str, helpline: str, separator: str, hint: str | None
+) -> None:
+    """The suffix shortcut says "flagged" only where parsing region by region says so too.
+
+    Numbers ending in a helpline's digits are generated on purpose: they are the ones
+    a region may read as the helpline itself.
+    """
+    norms = default_engine()._norms
+    text = separator.join(part for part in (prefix, *groups, helpline) if part)
+    digits = digits_only(text)
+    if norms._flagged_in_any_region(text, digits):
+        assert norms._private_by_regions(text, digits, hint), (text, hint)
+
+
+def test_the_parsing_shortcut_is_taken_for_ordinary_numbers_only() -> None:
+    norms = default_engine()._norms
+    for number in ("07700 900123", "0151 23456789", "612 345 678"):
+        assert norms._flagged_in_any_region(number, digits_only(number)), number
+    # A helpline's digits at the end, too few digits, or a date-like dot: parse.
+    for number in ("0800 111 0 111", "030 116 123", "1234 567", "12.345.6789"):
+        assert not norms._flagged_in_any_region(number, digits_only(number)), number
