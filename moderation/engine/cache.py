@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 """Bump when the matcher's source layout changes, to ignore old entries."""
 
 _SRE: Any = importlib.import_module("_sre")

@@ -509,7 +509,7 @@ def _atom_options(node: _Node, suffixes: Sequence[str]) -> list[tuple[str, str]]
     return [(atom, body) for _, atom, body in options]
 
 
-def _merge_roots(options: Sequence[tuple[str, str]]) -> list[str]:
+def _merge_roots(options: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Join alternatives (best first) that start with the same literal character.
 
     The tiers' tries are emitted one after the other, so one first letter starts
@@ -521,14 +521,26 @@ def _merge_roots(options: Sequence[tuple[str, str]]) -> list[str]:
     otherwise (a class, an optional gap, a leaf) the alternatives stay as they are.
     """
     if not all(len(atom) == 1 and atom not in _SPECIAL and atom != " " for atom, _ in options):
-        return [atom + body for atom, body in options]
+        return list(options)
     by_atom: dict[str, list[str]] = {}
     for atom, body in options:
         by_atom.setdefault(atom, []).append(body)
     return [
-        atom + (bodies[0] if len(bodies) == 1 else "(?:" + "|".join(bodies) + ")")
+        (atom, bodies[0] if len(bodies) == 1 else "(?:" + "|".join(bodies) + ")")
         for atom, bodies in by_atom.items()
     ]
+
+
+def _first_chars(atom: str) -> str | None:
+    """Return the characters an alternative starting with ``atom`` can start with.
+
+    None when the atom is not one literal character (a class, ``\\w``, a gap, a leaf).
+    """
+    if len(atom) == 1 and atom not in _SPECIAL:
+        return atom
+    if len(atom) == 2 and atom[0] == "\\" and not atom[1].isalnum():
+        return atom[1]
+    return None
 
 
 def _is_word_first(alternative: str) -> bool:
@@ -559,18 +571,39 @@ def _bucket_key(alternative: str) -> str:
     return "".join(key)
 
 
-class _Layout(NamedTuple):
-    """A matcher's regex source, the rule id of each capture group, and its anchors."""
+class _Part(NamedTuple):
+    """One top-level alternative of a matcher's regex (see ``Matcher``)."""
 
     source: str
-    groups: list[str | None]
+    """Regex source; each leaf ends in a mark naming its leaf index."""
+    first: str | None
+    """The one character a match can start with; None: any."""
+    bounded: bool
+    """Inside the leading ``\\b(?:...)``: the alternatives that start at a word start."""
+
+
+class _Layout(NamedTuple):
+    """A matcher's alternatives, the rule id of each leaf, and its prefilter anchors."""
+
+    parts: list[_Part]
+    leaves: list[str]
     anchors: Anchors | None
 
 
-class _Program(NamedTuple):
+class _Regex(NamedTuple):
+    """A compiled alternation and the rule each capture group (by number) stands for."""
+
     pattern: re.Pattern[str]
     group_rules: list[Rule | None]
+
+
+class _Program(NamedTuple):
+    """What a matcher runs: the whole regex, or a gate and one regex per first character."""
+
+    full: _Regex | None
     gate: Gate | None
+    by_first: dict[str, _Regex]
+    other: _Regex | None
 
 
 class Matcher:
@@ -585,8 +618,11 @@ class Matcher:
 
     The regex is built and compiled on first use (or by ``prepare``): with the
     anchor prefilter most processes need some matchers late or never. With
-    ``gated``, a Hyperscan gate (see ``gate``) tells the regex where matches can
-    start; the hits are the same.
+    ``gated``, a Hyperscan gate (see ``gate``) tells where matches can start, and
+    at each such place only the alternatives that can start with its character
+    are tried: the alternation is compiled as one regex per first character
+    (``re`` sets up every capture group at each attempt, so a fraction of the
+    groups is a fraction of the cost). The hits are the same.
     """
 
     def __init__(
@@ -637,13 +673,17 @@ class Matcher:
         if stored is None:
             return None
         by_id = {rule.id for rule in self.rules}
-        groups, anchors = stored.get("groups"), stored.get("anchors")
-        if not (isinstance(groups, list) and all(i is None or i in by_id for i in groups)):
+        parts, leaves, anchors = stored.get("parts"), stored.get("leaves"), stored.get("anchors")
+        if not (isinstance(leaves, list) and all(i in by_id for i in leaves)):
+            return None
+        if not (isinstance(parts, list) and all(_is_stored_part(part) for part in parts)):
             return None
         if not (anchors is None or isinstance(anchors, list)):
             return None
         return _Layout(
-            str(stored["source"]), list(groups), None if anchors is None else frozenset(anchors)
+            [_Part(*part) for part in parts],
+            list(leaves),
+            None if anchors is None else frozenset(anchors),
         )
 
     def prepare(self) -> None:
@@ -665,22 +705,15 @@ class Matcher:
     def _compile(self) -> _Program:
         layout = self._layout
         if layout is None:
-            source, group_ids = self._build()
-            layout = _Layout(source, group_ids, self.anchors)
+            parts, leaves = self._build()
+            layout = _Layout(parts, leaves, self.anchors)
             if self._cache is not None:
                 anchors = None if layout.anchors is None else sorted(layout.anchors)
                 self._cache.store_layout(
-                    self._key, {"source": source, "groups": group_ids, "anchors": anchors}
+                    self._key, {"parts": parts, "leaves": leaves, "anchors": anchors}
                 )
-        cache = self._cache
-        try:
-            if cache is not None:
-                pattern = cache.compile(layout.source)
-            else:
-                pattern = re.compile(layout.source)
-        except re.error:
-            raise LexiconError(_find_bad_pattern(self.rules)) from None
         by_id = {rule.id: rule for rule in self.rules}
+        leaf_rules = [by_id[i] for i in layout.leaves]
         gate = None
         if self.gated:
             # The gate's patterns are the rules' folded patterns: the regex's
@@ -692,14 +725,52 @@ class Matcher:
                     for p in rule.patterns
                 ],
                 sum(len(rule.patterns) for rule in self.rules),
-                cache,
+                self._cache,
                 key=self._key,
             )
-        # Group n (1-based) is the n-th leaf marker in the source.
-        return _Program(pattern, [by_id[i] if i is not None else None for i in layout.groups], gate)
+        if gate is None:
+            full = self._regex(layout.parts, leaf_rules) or _Regex(re.compile(r"(?!x)x"), [None])
+            return _Program(full, None, {}, None)
+        # With a gate, matches are tried at given places only, so each place needs only
+        # the alternatives that can start with its character: a regex per first
+        # character. ``re`` sets up every capture group of a regex at each try, so
+        # trying the whole alternation (thousands of groups) at one place costs
+        # microseconds; a first character's share of it costs a fraction.
+        selections: dict[str, tuple[int, ...]] = {}
+        for first in {part.first for part in layout.parts if part.first is not None}:
+            selections[first] = tuple(
+                i for i, part in enumerate(layout.parts) if part.first in (None, first)
+            )
+        compiled: dict[tuple[int, ...], _Regex | None] = {}
+        for selection in {*selections.values(), ()}:
+            chosen = [layout.parts[i] for i in selection]
+            if not selection:
+                chosen = [part for part in layout.parts if part.first is None]
+            compiled[selection] = self._regex(chosen, leaf_rules)
+        by_first = {
+            first: regex
+            for first, selection in selections.items()
+            if (regex := compiled[selection]) is not None
+        }
+        return _Program(None, gate, by_first, compiled[()])
 
-    def _build(self) -> tuple[str, list[str | None]]:
-        """Fold the patterns, arrange them as tries and return the source and group rule ids."""
+    def _regex(self, parts: Sequence[_Part], leaf_rules: Sequence[Rule]) -> _Regex | None:
+        """Compile ``parts`` in order into one alternation; None when there are none."""
+        source, leaves = _assemble(parts)
+        if source is None:
+            return None
+        try:
+            if self._cache is not None:
+                pattern = self._cache.compile(source)
+            else:
+                pattern = re.compile(source)
+        except re.error:
+            raise LexiconError(_find_bad_pattern(self.rules)) from None
+        # Group n (1-based) is the n-th leaf mark in the source.
+        return _Regex(pattern, [None, *(leaf_rules[i] for i in leaves)])
+
+    def _build(self) -> tuple[list[_Part], list[str]]:
+        """Fold the patterns, arrange them as tries and return the parts and leaf rule ids."""
         leaf_rules: list[Rule] = []
         suffixes: list[str] = []
         bounded_by_tier: dict[int, _Node] = {}
@@ -741,36 +812,78 @@ class Matcher:
         # tier first and grouped by first letter: each group starts with a literal,
         # so re skips it in one comparison.
         tiers = sorted(bounded_by_tier, reverse=True)
-        bounded_parts = _merge_roots(
+        roots = _merge_roots(
             [o for t in tiers for o in _atom_options(bounded_by_tier[t], suffixes)]
         )
-        unbounded_parts = [o for t in tiers for o in _emit_options(unbounded_by_tier[t], suffixes)]
-        parts = []
-        if bounded_parts:
-            parts.append(r"\b(?:" + "|".join(bounded_parts) + ")")
-        parts.extend(unbounded_parts)
-        order: list[int] = []
-
-        def number(m: re.Match[str]) -> str:
-            order.append(int(m.group(1)))
-            return "()"
-
-        source = _LEAF_MARK.sub(number, "|".join(parts)) if parts else r"(?!x)x"
-        return source, [None, *(leaf_rules[i].id for i in order)]
+        free = [o for t in tiers for o in _atom_options(unbounded_by_tier[t], suffixes)]
+        parts = [_Part(atom + body, _first_chars(atom), True) for atom, body in roots]
+        parts += [_Part(atom + body, _first_chars(atom), False) for atom, body in free]
+        return parts, [rule.id for rule in leaf_rules]
 
     def finditer(self, text: str) -> list[Hit]:
         """Return the non-overlapping hits in ``text``, ordered by start."""
         hits = []
-        pattern, group_rules, gate = self._compiled()
-        for m in pattern.finditer(text) if gate is None else gate.finditer(pattern, text):
-            index = m.lastindex
-            rule = group_rules[index] if index is not None else None
-            if rule is not None:
-                hits.append(Hit(rule, m.start(), m.end()))
+        program = self._compiled()
+        if program.full is not None:
+            group_rules = program.full.group_rules
+            for m in program.full.pattern.finditer(text):
+                rule = group_rules[m.lastindex or 0]
+                if rule is not None:
+                    hits.append(Hit(rule, m.start(), m.end()))
+        elif program.gate is not None:
+            # What the whole alternation's finditer finds: it tries every place from
+            # the end of its last match, and every place where it can succeed is in
+            # ``starts`` (all places when the gate cannot tell, e.g. lone surrogates).
+            starts = program.gate.starts(text)
+            by_first, other = program.by_first, program.other
+            end = 0
+            for start in range(len(text)) if starts is None else starts:
+                if start < end:
+                    continue
+                regex = by_first.get(text[start], other)
+                if regex is None:
+                    continue
+                found = regex.pattern.match(text, start)
+                if found is None:
+                    continue
+                end = found.end()
+                rule = regex.group_rules[found.lastindex or 0]
+                if rule is not None:
+                    hits.append(Hit(rule, start, end))
         if self._digit_matcher is not None and _DIGIT.search(text):
             hits.extend(self._digit_matcher.finditer(text))
             hits.sort(key=lambda h: h.start)
         return hits
+
+
+def _assemble(parts: Sequence[_Part]) -> tuple[str | None, list[int]]:
+    """Return the regex source of ``parts`` in order, and the leaf index of each group.
+
+    The bounded parts go inside one leading ``\\b(?:...)``; each leaf mark becomes an
+    empty capture group, so ``lastindex`` names the leaf that matched.
+    """
+    bounded = [part.source for part in parts if part.bounded]
+    pieces = [r"\b(?:" + "|".join(bounded) + ")"] if bounded else []
+    pieces += [part.source for part in parts if not part.bounded]
+    if not pieces:
+        return None, []
+    leaves: list[int] = []
+
+    def number(m: re.Match[str]) -> str:
+        leaves.append(int(m.group(1)))
+        return "()"
+
+    return _LEAF_MARK.sub(number, "|".join(pieces)), leaves
+
+
+def _is_stored_part(part: Any) -> bool:
+    return (
+        isinstance(part, list)
+        and len(part) == 3
+        and isinstance(part[0], str)
+        and (part[1] is None or (isinstance(part[1], str) and len(part[1]) == 1))
+        and isinstance(part[2], bool)
+    )
 
 
 def _gate_pattern(folded: str, boundary: bool) -> GatePattern:

@@ -231,6 +231,52 @@ def test_text_that_is_not_utf8_is_scanned_without_the_gate() -> None:
     assert [m.span() for m in gate.finditer(pattern, text)] == [(10, 20)]
 
 
+def test_a_gated_matcher_tries_every_place_when_the_gate_cannot_read_the_text(
+    plain: Engine,
+) -> None:
+    gated = default_engine()
+    texts = [
+        "i want to kil myself \ud800 now",
+        "\udfff ich will nicht mehr leben 💊💊 tonight, call 07700 900123 \ud800",
+    ]
+    for text in texts:
+        normal = normalise(text).text
+        assert gated._signals._compiled().gate.starts(normal) is None  # type: ignore[union-attr]
+        assert gated.assess(text) == plain.assess(text)
+        assert gated.assess(text).tier.value != "none"
+        for fast, slow in zip(gated._bits, plain._bits, strict=True):
+            assert _hits(fast, normal) == _hits(slow, normal), (text, fast.rules[0].kind)
+
+
+def _rule(rule_id: str, *patterns: str, boundary: bool = True) -> Rule:
+    return Rule(
+        id=rule_id,
+        lang="en",
+        kind="signal",
+        category="suicide",
+        patterns=patterns,
+        boundary=boundary,
+    )
+
+
+def test_alternatives_that_start_with_a_class_are_tried_at_every_first_character() -> None:
+    """A matcher runs one regex per first character; a class or gap first goes in all of them."""
+    rules = [
+        _rule("en.test.class", r"[kc]il+ me", r" ?\w+ pills"),
+        _rule("en.test.word", r"kys", r"cut(?:ting)? deep"),
+        _rule("en.test.emoji", r"💊+", boundary=False),
+    ]
+    gated = Matcher(rules, gated=True)
+    whole = Matcher(rules, gated=False)
+    program = gated._compiled()
+    assert program.gate is not None and program.full is None
+    assert set(program.by_first) >= {"k", "c"}
+    for text in ("kill me", "cill me 💊💊 kys", "cutting deep and 30 pills", "xkys kysx, k 💊"):
+        normal = normalise(text).text
+        assert _hits(gated, normal) == _hits(whole, normal), text
+        assert _hits(gated, normal), text
+
+
 def test_threads_scanning_at_once_each_get_their_own_results() -> None:
     engine = default_engine()
     matcher = engine._signals
