@@ -260,8 +260,8 @@ def _on_match(_leaf: int, _start: int, end: int, _flags: int, ends: list[int]) -
     ends.append(end)
 
 
-class Gate:
-    """A compiled Hyperscan database of reversed patterns (see the module docstring)."""
+class _Scanner:
+    """A compiled Hyperscan database, with scratch space for each thread that scans."""
 
     def __init__(self, database: Any) -> None:
         self._database = database
@@ -272,6 +272,55 @@ class Gate:
         if scratch is None:
             scratch = self._local.scratch = self._database.scratch.clone()
         return scratch
+
+
+class LiteralSet(_Scanner):
+    """Tell which of a few literal strings occur in a text, in one pass in C."""
+
+    def found(self, text: str) -> list[int] | None:
+        """Return the positions (in the list given) of the strings in ``text``.
+
+        None when the text cannot be scanned (lone surrogates): look some other way.
+        """
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        found: list[int] = []
+        try:
+            self._database.scan(
+                data, match_event_handler=_on_literal, context=found, scratch=self._scratch()
+            )
+        except _HS.error:
+            return None
+        return found
+
+
+def _on_literal(index: int, _start: int, _end: int, _flags: int, found: list[int]) -> None:
+    found.append(index)
+
+
+def literal_set(strings: Sequence[str]) -> LiteralSet | None:
+    """Compile ``strings`` for ``LiteralSet.found``; None without Hyperscan."""
+    if _HS is None or not strings:
+        return None
+    database = _HS.Database()
+    try:
+        # Each string is reported once at most (its first occurrence).
+        database.compile(
+            expressions=[string.encode("utf-8") for string in strings],
+            ids=list(range(len(strings))),
+            elements=len(strings),
+            flags=_HS.HS_FLAG_SINGLEMATCH,
+            literal=True,
+        )
+    except _HS.error:
+        return None
+    return LiteralSet(database)
+
+
+class Gate(_Scanner):
+    """A compiled Hyperscan database of reversed patterns (see the module docstring)."""
 
     def starts(self, text: str) -> list[int] | None:
         """Return, sorted, every position where a match may start; None: try them all."""

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from moderation.engine import assess, normalise, normalise_light
+from moderation.engine import normalize
 from moderation.engine.normalize import _unleet_text, _unleet_token, fold_pattern_literal
 
 
@@ -134,6 +135,29 @@ def test_leetspeak_folding_matches_the_token_regex() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
         expected = _LEET_TOKEN_REFERENCE.sub(lambda m: _unleet_token(m.group()), text)
         assert _unleet_text(text) == expected, text
+
+
+@pytest.mark.parametrize("hyperscan", [True, False])
+def test_every_run_of_a_repeated_letter_is_squeezed(
+    hyperscan: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Doubled letters are found by one Hyperscan pass, or by ``re`` without it."""
+    if not hyperscan:
+        monkeypatch.setattr(normalize, "_ASCII_DOUBLE_FINDER", None)
+    else:
+        assert normalize._ASCII_DOUBLE_FINDER is not None
+    rng = random.Random(11)
+    alphabet = [*"aabcdlloszz  .,", "é", "ł", "ß", "😂", "\ud800"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    found = [normalise(text) for text in texts]
+    # The reference: every letter of the text that occurs twice in a row, looked up one by one.
+    monkeypatch.setattr(
+        normalize, "_doubled_letters", lambda s: {c for c in s if c.isalpha() and c + c in s}
+    )
+    for text, norm in zip(texts, found, strict=True):
+        assert not re.search(r"([^\W\d_])\1", norm.text), text
+        assert norm.text == normalise(text).text, text
+        assert norm.to_original(0, len(norm.text)) == (0, len(text)), text
 
 
 @pytest.mark.parametrize(
