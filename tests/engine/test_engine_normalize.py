@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from moderation.engine import assess, normalise, normalise_light
-from moderation.engine import normalize
+from moderation.engine import assess, normalise, normalise_light, normalize
 from moderation.engine.normalize import _unleet_text, _unleet_token, fold_pattern_literal
 
 
