@@ -17,7 +17,7 @@ from typing import Final
 import phonenumbers
 
 from .cache import CompileCache, digest
-from .gate import Gate, gate_for
+from .gate import Gate, gate_for, literal_set
 from .normalize import Normalised, normalise_light
 
 
@@ -103,8 +103,9 @@ _BARE_DOMAIN = re.compile(
 # scans for in C, so plain chat pays almost nothing.
 _PHONE_HINT = re.compile(r"\d(?:[ \-./()]{0,2}\d){5}")
 _DOT_HINT = re.compile(r"[.][^\W\d_]|https?:|www")
-# Literal strings, looked for with ``in`` (a C substring search each): a regex
-# alternation of them starts at every space of the text.
+# Literal strings: a spelled-out address needs an "at" word and a dot or dot word.
+# One Hyperscan pass finds which occur; without it, ``in`` looks for each (a C
+# substring search each; a regex alternation of them starts at every space).
 _AT_HINTS = (
     " at ",
     "(at)",
@@ -114,6 +115,7 @@ _AT_HINTS = (
     *(f" {w} " for w in _AT_WORDS.split("|")[1:]),
 )
 _DOT_TOKENS = (".", *(_DOT_WORDS.split("|")))
+_AT_OR_DOT = literal_set([*_AT_HINTS, *_DOT_TOKENS])
 _ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
 _NOT_ASCII_UPPER = bytes(b for b in range(256) if b not in _ASCII_UPPER)
@@ -146,6 +148,7 @@ class NormChecker:
         self.shouting_ratio = shouting_ratio
         self._helpline_national = frozenset(h.lstrip("0") for h in data.helplines)
         self._helpline_endings = tuple(sorted(self._helpline_national))
+        self._allowed_endings = tuple(sorted("." + d for d in data.allowed_domains))
         # Parsing keeps a number's national digits as its last digits when no region
         # rewrites its national prefix; only then may a number be judged without
         # parsing (see _is_private_phone).
@@ -176,8 +179,7 @@ class NormChecker:
         lower = text.lower()
         if self._is_shouting(text, lower):
             hits.append(NormHit("shouting", 0, len(text)))
-        low = f" {lower} "
-        has_at = any(t in low for t in _DOT_TOKENS) and any(h in low for h in _AT_HINTS)
+        has_at = _has_at_and_dot(f" {lower} ")
         has_dot = bool(_DOT_HINT.search(text))
         has_phone = bool(_PHONE_HINT.search(text))
         if not (has_at or has_dot or has_phone or "@" in text):
@@ -185,6 +187,12 @@ class NormChecker:
         light = normalise_light(text)
         hits.extend(self._contact_and_links(light, region_hint, has_at, has_dot, has_phone))
         return hits
+
+    def _allowed_domain(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        if host.startswith("www."):
+            host = host[4:]
+        return host in self.data.allowed_domains or host.endswith(self._allowed_endings)
 
     def is_shouting(self, text: str) -> bool:
         """Return True when most letters are capitals over enough letters."""
@@ -202,6 +210,15 @@ class NormChecker:
                 return False
             cased = upper + len(raw.translate(None, _NOT_ASCII_LOWER))
             return cased >= self.shouting_min_letters and upper >= self.shouting_ratio * cased
+        # Counting cases calls a method per character: first rule it out from the
+        # ASCII letters (bytes.translate, in C). Each non-ASCII character takes at
+        # least two bytes, so at most len(raw) - len(text) of them can be capitals.
+        raw = text.encode("utf-8", "surrogatepass")
+        ascii_upper = len(raw.translate(None, _NOT_ASCII_UPPER))
+        most_upper = ascii_upper + len(raw) - len(text)
+        least_cased = ascii_upper + len(raw.translate(None, _NOT_ASCII_LOWER))
+        if most_upper < self.shouting_ratio * least_cased:
+            return False
         upper = sum(map(str.isupper, text))
         cased = upper + sum(map(str.islower, text))
         if cased < self.shouting_min_letters:
@@ -257,12 +274,6 @@ class NormChecker:
     def _allowed_url(self, url: str) -> bool:
         host = _SCHEME.sub("", url).split("/", 1)[0]
         return self._allowed_domain(host)
-
-    def _allowed_domain(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        if host.startswith("www."):
-            host = host[4:]
-        return any(host == d or host.endswith("." + d) for d in self.data.allowed_domains)
 
     def _is_private_phone(self, candidate: str, region_hint: str | None) -> bool:
         """Return True for a plausible personal phone number that is not a helpline."""
@@ -327,6 +338,14 @@ class NormChecker:
         for region in self.data.phone_regions:
             if region != region_hint:
                 yield region
+
+
+def _has_at_and_dot(low: str) -> bool:
+    """Return True when ``low`` (lower case, padded with spaces) has an "at" word and a dot."""
+    found = None if _AT_OR_DOT is None else _AT_OR_DOT.found(low)
+    if found is None:
+        return any(t in low for t in _DOT_TOKENS) and any(h in low for h in _AT_HINTS)
+    return any(i >= len(_AT_HINTS) for i in found) and any(i < len(_AT_HINTS) for i in found)
 
 
 _LANG_REGION = {

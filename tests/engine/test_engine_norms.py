@@ -146,3 +146,47 @@ def test_the_parsing_shortcut_is_taken_for_ordinary_numbers_only() -> None:
     # A helpline's digits at the end, too few digits, or a date-like dot: parse.
     for number in ("0800 111 0 111", "030 116 123", "1234 567", "12.345.6789"):
         assert not norms._flagged_in_any_region(number, digits_only(number)), number
+
+
+_CASED_NOISE = st.text(alphabet="aAbZ zÉéŁłŽžİß 1.!😂\u0130\u01c5", max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_CASED_NOISE)
+def test_shouting_is_counted_over_every_cased_letter(text: str) -> None:
+    """The early way out (capitals counted in ASCII first) never changes the answer."""
+    norms = default_engine()._norms
+    upper = sum(map(str.isupper, text))
+    cased = upper + sum(map(str.islower, text))
+    expected = (
+        cased >= norms.shouting_min_letters
+        and upper >= norms.shouting_ratio * cased
+        and text.lower() != text
+    )
+    assert norms.is_shouting(text) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["jane", " at ", "(at)", " malpa ", "dot", ".", "kropka", "x", " "]),
+        max_size=8,
+    ),
+    hyperscan=st.booleans(),
+)
+def test_spelled_out_addresses_are_looked_for_with_or_without_hyperscan(
+    words: list[str], hyperscan: bool
+) -> None:
+    from moderation.engine import norms as norms_module
+
+    low = f" {''.join(words)} "
+    expected = any(t in low for t in norms_module._DOT_TOKENS) and any(
+        h in low for h in norms_module._AT_HINTS
+    )
+    finder = norms_module._AT_OR_DOT
+    try:
+        if not hyperscan:
+            norms_module._AT_OR_DOT = None
+        assert norms_module._has_at_and_dot(low) is expected
+    finally:
+        norms_module._AT_OR_DOT = finder
