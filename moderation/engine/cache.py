@@ -4,6 +4,7 @@ Compiling the lexicons into regular expressions takes seconds of pure-Python
 work inside ``re`` (parsing and code generation), repeated by every process
 that starts an engine. The result is deterministic, so it is cached:
 
+* each lexicon file as parsed TOML, keyed by a hash of the file's bytes;
 * the matcher's regex source, which lexicon rule each capture group stands
   for and the matcher's prefilter anchors, keyed by a hash of the rules and of
   this module's format version;

@@ -112,12 +112,12 @@ class Engine:
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         directory = self.config.lexicon_dir or DEFAULT_LEXICON_DIR
+        cache = CompileCache(self.config.cache_dir) if self.config.cache_dir else None
         lexicons = self.config.lexicons
         if lexicons is None:
-            lexicons = load_lexicons(directory, self.config.languages)
+            lexicons = load_lexicons(directory, self.config.languages, cache)
         self.lexicons: tuple[Lexicon, ...] = lexicons
         rules = [rule for lexicon in lexicons for rule in lexicon.rules]
-        cache = CompileCache(self.config.cache_dir) if self.config.cache_dir else None
         # Signals get their own matcher so that a cue or norm pattern starting at
         # the same place can never hide a signal (one regex reports one match per
         # position); inside it each tier has its own trie, highest first.

@@ -16,7 +16,9 @@ Rules come in five kinds:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import marshal
 import re
 import threading
 import tomllib
@@ -100,14 +102,37 @@ class Lexicon:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
-def load_lexicon(path: Path) -> Lexicon:
-    """Read and validate one lexicon file."""
+def load_lexicon(path: Path, cache: CompileCache | None = None) -> Lexicon:
+    """Read and validate one lexicon file.
+
+    With a cache, the parsed TOML is kept there, keyed by the file's bytes: Python's
+    TOML parser takes about 0.13 s for the bundled lexicons, reading them back 2 ms.
+    """
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+        data = _parsed_toml(raw, cache)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LexiconError(f"{path}: {exc}") from exc
     return parse_lexicon(data, source=str(path))
+
+
+def _parsed_toml(raw: bytes, cache: CompileCache | None) -> dict[str, Any]:
+    name = digest("toml", hashlib.sha256(raw).hexdigest()) + ".toml.marshal"
+    stored = cache.load_blob(name) if cache is not None else None
+    if stored is not None:
+        try:
+            data = marshal.loads(stored)
+        except (EOFError, ValueError, TypeError):
+            data = None
+        if isinstance(data, dict):
+            return data
+    data = tomllib.loads(raw.decode("utf-8"))
+    if cache is not None:
+        try:
+            cache.store_blob(name, marshal.dumps(data))
+        except ValueError:  # a value marshal cannot store (a TOML date): parse each time
+            pass
+    return data
 
 
 def parse_lexicon(data: Mapping[str, Any], *, source: str = "<memory>") -> Lexicon:
@@ -225,7 +250,9 @@ def _str_tuple(value: Any, where: str, key: str) -> tuple[str, ...]:
     return tuple(cast(list[str], value))
 
 
-def load_lexicons(directory: Path, languages: Iterable[str] | None = None) -> tuple[Lexicon, ...]:
+def load_lexicons(
+    directory: Path, languages: Iterable[str] | None = None, cache: CompileCache | None = None
+) -> tuple[Lexicon, ...]:
     """Load every ``*.toml`` lexicon in ``directory`` (or only ``languages``).
 
     The language-independent lexicon (``xx``) is always loaded.
@@ -238,7 +265,7 @@ def load_lexicons(directory: Path, languages: Iterable[str] | None = None) -> tu
             continue
         if wanted is not None and path.stem not in wanted:
             continue
-        lexicon = load_lexicon(path)
+        lexicon = load_lexicon(path, cache)
         if lexicon.lang != path.stem:
             raise LexiconError(f"{path}: 'lang' is {lexicon.lang!r}, file name says {path.stem!r}")
         lexicons.append(lexicon)

@@ -1,5 +1,6 @@
 """Lexicon files: they load, their examples are covered, bad files fail clearly."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from moderation.engine import (
     default_engine,
     load_lexicons,
 )
+from moderation.engine.cache import CompileCache
 from moderation.engine.lexicon import DEFAULT_LEXICON_DIR, Matcher, parse_lexicon
 
 LANGUAGES = {"en", "de", "fr", "es", "it", "pl", "cs", "ro", "nl", "pt", "xx"}
@@ -116,6 +118,26 @@ def test_compile_cache_gives_the_same_verdicts(tmp_path: Path) -> None:
     assert any(tmp_path.iterdir())
     for text in texts:
         assert plain.assess(text) == cold.assess(text) == warm.assess(text)
+
+
+def test_parsed_lexicon_files_are_cached_by_their_bytes(tmp_path: Path) -> None:
+    lexicon_dir = tmp_path / "lexicons"
+    shutil.copytree(DEFAULT_LEXICON_DIR, lexicon_dir)
+    cache = CompileCache(tmp_path / "cache")
+    parsed = load_lexicons(lexicon_dir, ("en",))
+    assert load_lexicons(lexicon_dir, ("en",), cache) == parsed
+    assert len(list((tmp_path / "cache").glob("*.toml.marshal"))) == 2  # en and xx
+    assert load_lexicons(lexicon_dir, ("en",), cache) == parsed  # read back
+    # An edited file is parsed again, not served from the cache.
+    english = lexicon_dir / "en.toml"
+    english.write_text(
+        english.read_text("utf-8") + '\n[[signal]]\nid = "cache_probe"\ncategory = "suicide"\n'
+        'tier = "high"\npatterns = ["zzyzx forever"]\n',
+        "utf-8",
+    )
+    edited = load_lexicons(lexicon_dir, ("en",), cache)
+    assert edited != parsed
+    assert "en.cache_probe" in {rule.id for lexicon in edited for rule in lexicon.rules}
 
 
 def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
