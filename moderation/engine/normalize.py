@@ -23,13 +23,13 @@ import functools
 import importlib
 import importlib.metadata
 import json
-import operator
 import re
 import threading
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
@@ -332,16 +332,71 @@ def _regex_edits(
     return edits
 
 
-def _collapse_edits(pattern: re.Pattern[str], source: str) -> list[_Edit]:
-    """Return the edits of replacing each match of ``pattern`` by its first character."""
-    edits: list[_Edit] = []
-    shift = 0
-    for m in pattern.finditer(source):
-        start, end = m.span()
-        out_start = start + shift
-        edits.append(_Edit(out_start, out_start + 1, start, end))
-        shift += 1 - (end - start)
-    return edits
+class _Collapse:
+    """Runs of one character collapsed to that character, mapped back from the run lengths.
+
+    Built from ``pattern.split`` of the text (pieces, runs and their characters, see
+    ``_collapse``): lengths only, so a text with many runs costs no Python per run
+    until a span is mapped, and then one pass over the runs.
+    """
+
+    __slots__ = ("_in_ends", "_in_starts", "_lengths", "_out_starts")
+
+    def __init__(self, lengths: list[int]) -> None:
+        self._lengths = lengths
+        self._out_starts: list[int] | None = None
+        self._in_starts: list[int] = []
+        self._in_ends: list[int] = []
+
+    def _load(self) -> list[int]:
+        if self._out_starts is None:
+            lengths = self._lengths
+            lengths[2::3] = [0] * (len(lengths) // 3)  # the captured character: not text
+            ends = list(accumulate(lengths))
+            self._in_starts = ends[0:-1:3]
+            self._in_ends = ends[1::3]
+            out_starts = []
+            removed = 0
+            for start, end in zip(self._in_starts, self._in_ends, strict=True):
+                out_starts.append(start - removed)
+                removed += end - start - 1
+            self._out_starts = out_starts
+        return self._out_starts
+
+    def back_start(self, pos: int) -> int:
+        """Map an output start offset to the input (a run's character: the run's start)."""
+        out_starts = self._load()
+        i = bisect_right(out_starts, pos) - 1
+        if i < 0:
+            return pos
+        if pos == out_starts[i]:
+            return self._in_starts[i]
+        return pos - out_starts[i] - 1 + self._in_ends[i]
+
+    def back_end(self, pos: int) -> int:
+        """Map an output end offset (exclusive) to the input (ending on a run: its end)."""
+        if pos <= 0:
+            return 0
+        out_starts = self._load()
+        last = pos - 1
+        i = bisect_right(out_starts, last) - 1
+        if i < 0:
+            return pos
+        return last - out_starts[i] + self._in_ends[i]
+
+
+def _collapse(pattern: re.Pattern[str], source: str) -> tuple[str, _Collapse | None]:
+    """Replace each run that ``pattern`` (``((c)\\2+)``) matches by its character.
+
+    ``re.split`` returns the pieces between runs, each run and its character as
+    strings, in C; joining the pieces and characters is the collapsed text.
+    """
+    parts = pattern.split(source)
+    if len(parts) == 1:
+        return source, None
+    lengths = list(map(len, parts))
+    del parts[1::3]
+    return "".join(parts), _Collapse(lengths)
 
 
 def _fold_edits(source: str, table: _FoldTable) -> list[_Edit]:
@@ -370,7 +425,7 @@ class Normalised:
 
     text: str
     original: str
-    _stages: list[_Stage] = field(default_factory=list)
+    _stages: list[_Stage | _Collapse] = field(default_factory=list)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the normalised stretch ``[start, end)`` to the original text."""
@@ -427,7 +482,7 @@ _PUNCT_TABLE = str.maketrans(
         ":": ":",
     }
 )
-_SPACES = re.compile(r" {2,}")
+_SPACES = re.compile(r"(( )\2+)")
 
 
 def _join_split(m: re.Match[str]) -> tuple[str, tuple[tuple[int, int], ...] | None]:
@@ -481,15 +536,14 @@ def _unleet_text(s: str) -> str:
     return "".join(parts)
 
 
-# A run of one letter is replaced by its letter with ``operator.itemgetter``, which
-# runs no Python code per run. The regex names only the letters the text doubles:
+# A run of one letter is replaced by its letter with ``re.split`` (see ``_collapse``),
+# which runs no Python code per run. The regex names only the letters the text doubles:
 # ``([a-z])\1+`` is tried at every letter (about 15 µs on 500 characters even
 # with no doubled letter), while one Hyperscan pass tells which of "aa" to "zz"
 # occur in about 1 µs. Without Hyperscan (or on lone surrogates) ``re`` looks.
 _ASCII_DOUBLES: Final = tuple(c + c for c in "abcdefghijklmnopqrstuvwxyz")
 _ASCII_DOUBLE_FINDER = literal_set(_ASCII_DOUBLES)
 _ASCII_DOUBLE = re.compile(r"([a-z])\1")
-_FIRST_GROUP = operator.itemgetter(1)
 
 
 def _doubled_letters(s: str) -> set[str]:
@@ -506,8 +560,8 @@ def _doubled_letters(s: str) -> set[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _runs_of(letters: frozenset[str]) -> re.Pattern[str]:
-    """Return a regex matching a run of one of ``letters``."""
-    return re.compile("([" + "".join(re.escape(c) for c in sorted(letters)) + r"])\1+")
+    """Return a regex matching a run of one of ``letters`` (see ``_collapse``)."""
+    return re.compile("(([" + "".join(re.escape(c) for c in sorted(letters)) + r"])\2+)")
 
 
 def normalise(text: str) -> Normalised:
@@ -534,16 +588,15 @@ def normalise(text: str) -> Normalised:
     s = s.translate(_PUNCT_TABLE)
 
     if "  " in s:
-        before_spaces = s
-        s = _SPACES.sub(" ", s)
-        stages.append(_Stage(lambda: _collapse_edits(_SPACES, before_spaces)))
+        s, spaces = _collapse(_SPACES, s)
+        if spaces is not None:
+            stages.append(spaces)
 
     doubled = _doubled_letters(s)
     if doubled:
-        repeats = _runs_of(frozenset(doubled))
-        before_squeeze = s
-        s = repeats.sub(_FIRST_GROUP, s)
-        stages.append(_Stage(lambda: _collapse_edits(repeats, before_squeeze)))
+        s, runs = _collapse(_runs_of(frozenset(doubled)), s)
+        if runs is not None:
+            stages.append(runs)
 
     result.text = s
     return result

@@ -177,3 +177,19 @@ def test_light_form_of_accented_text_is_the_text() -> None:
     assert folded.text == "zażółć fixed 077"
     assert folded.to_original(7, 12) == (7, 12)  # "ﬁ", "x", a zero-width space, "ed"
     assert folded.to_original(13, 16) == (13, 16)
+
+
+def test_collapsed_runs_map_back_to_the_whole_run() -> None:
+    """Each character of the match form maps to the run it stands for, in order."""
+    rng = random.Random(17)
+    for _ in range(2000):
+        words = rng.choices(["ab", "aab", "abba", "cc", "abc", "bcccb", "aa"], k=rng.randint(1, 8))
+        text = "".join(word + " " * rng.randint(1, 3) for word in words)
+        norm = normalise(text)
+        runs = [m.span() for m in re.finditer(r"([a-z])\1*| +", text)]
+        assert len(runs) == len(norm.text), text
+        for i, (start, end) in enumerate(runs):
+            assert norm.to_original(i, i + 1) == (start, end), (text, i)
+        for i in range(len(norm.text) + 1):
+            for j in range(i + 1, len(norm.text) + 1):
+                assert norm.to_original(i, j) == (runs[i][0], runs[j - 1][1]), (text, i, j)
