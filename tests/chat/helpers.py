@@ -52,6 +52,16 @@ class Client:
             if frame["type"] in types:
                 return frame
 
+    async def delivered(self, seq: int, timeout: float = 3) -> None:
+        """Wait until this socket has had the live ``message`` frame with ``seq``.
+
+        A writer's own message comes back live: once it has, the broadcast is out, and
+        a socket that connects later will not get it live as well as in its ``hello``
+        or ``resume`` (which a client may, and sorts out by ``seq``).
+        """
+        while not any(f["type"] == "message" and f.get("seq") == seq for f in self.frames):
+            await self.next_of("message", timeout=timeout)
+
     async def nothing_more(self, timeout: float = 0.2) -> bool:
         return await self.communicator.receive_nothing(timeout)
 

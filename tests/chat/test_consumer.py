@@ -197,6 +197,7 @@ async def test_resume_sends_exactly_the_missed_messages_then_resumed(room, alice
     a, _ = await connect(alice, "circle")
     for n in range(1, 6):
         assert (await a.say(f"m{n}"))["seq"] == n
+    await a.delivered(5)
     b, hello = await connect(bob, "circle")
     assert hello["last_seq"] == 5
     await b.send({"type": "resume", "after_seq": 2})
@@ -213,6 +214,7 @@ async def test_resume_skips_hidden_and_held_messages(room, alice, bob):
     a, _ = await connect(alice, "circle")
     await a.say("kept")
     await a.say("hidden later")
+    await a.delivered(2)
     await db(Message.objects.filter(body="hidden later").update)(status=Message.Status.HIDDEN)
     b, _ = await connect(bob, "circle")
     await b.send({"type": "resume", "after_seq": 0})
