@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - the wheel exists for the platforms we 
 _PARSER: Any = importlib.import_module("re._parser")
 _CONST: Any = importlib.import_module("re._constants")
 
-GATE_FORMAT: Final = 3
+GATE_FORMAT: Final = 4
 """Bump when the translation changes, so that stored gates are rebuilt."""
 
 _NON_ASCII: Final = r"\x{80}-\x{10FFFF}"
@@ -274,11 +274,11 @@ class _Scanner:
         return scratch
 
 
-class LiteralSet(_Scanner):
-    """Tell which of a few literal strings occur in a text, in one pass in C."""
+class PresenceSet(_Scanner):
+    """Tell which of a few strings or expressions occur in a text, in one pass in C."""
 
     def found(self, text: str) -> list[int] | None:
-        """Return the positions (in the list given) of the strings in ``text``.
+        """Return the positions (in the list given) of those that occur in ``text``.
 
         None when the text cannot be scanned (lone surrogates): look some other way.
         """
@@ -289,34 +289,38 @@ class LiteralSet(_Scanner):
         found: list[int] = []
         try:
             self._database.scan(
-                data, match_event_handler=_on_literal, context=found, scratch=self._scratch()
+                data, match_event_handler=_on_found, context=found, scratch=self._scratch()
             )
         except _HS.error:
             return None
         return found
 
 
-def _on_literal(index: int, _start: int, _end: int, _flags: int, found: list[int]) -> None:
+def _on_found(index: int, _start: int, _end: int, _flags: int, found: list[int]) -> None:
     found.append(index)
 
 
-def literal_set(strings: Sequence[str]) -> LiteralSet | None:
-    """Compile ``strings`` for ``LiteralSet.found``; None without Hyperscan."""
-    if _HS is None or not strings:
+def presence_set(items: Sequence[str], *, literal: bool = True) -> PresenceSet | None:
+    """Compile ``items`` for ``PresenceSet.found``; None without Hyperscan.
+
+    ``items`` are literal strings, or with ``literal=False`` Hyperscan expressions
+    (UTF-8 mode). Each is reported once at most.
+    """
+    if _HS is None or not items:
         return None
+    flags = _HS.HS_FLAG_SINGLEMATCH | (0 if literal else _HS.HS_FLAG_UTF8)
     database = _HS.Database()
     try:
-        # Each string is reported once at most (its first occurrence).
         database.compile(
-            expressions=[string.encode("utf-8") for string in strings],
-            ids=list(range(len(strings))),
-            elements=len(strings),
-            flags=_HS.HS_FLAG_SINGLEMATCH,
-            literal=True,
+            expressions=[item.encode("utf-8") for item in items],
+            ids=list(range(len(items))),
+            elements=len(items),
+            flags=flags,
+            literal=literal,
         )
     except _HS.error:
         return None
-    return LiteralSet(database)
+    return PresenceSet(database)
 
 
 class Gate(_Scanner):
@@ -449,12 +453,14 @@ def _blob_name(key: str) -> str:
 
 
 def _compile(leaves: Sequence[Leaf]) -> Any:
-    """Return a Hyperscan database of ``leaves`` (ids are their positions), or None."""
+    """Return a Hyperscan database of ``leaves``, or None."""
     database = _HS.Database()
     try:
         database.compile(
             expressions=[leaf.expression.encode("utf-8") for leaf in leaves],
-            ids=list(range(len(leaves))),
+            # One id for all: Hyperscan reports an (id, end) once, so a place where
+            # several patterns can start costs one Python callback, not one each.
+            ids=[0] * len(leaves),
             elements=len(leaves),
             flags=[
                 _HS.HS_FLAG_UTF8 | (_HS.HS_FLAG_CASELESS if leaf.caseless else 0) for leaf in leaves

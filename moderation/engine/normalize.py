@@ -33,7 +33,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from .gate import literal_set
+from .gate import presence_set
 
 # Letters that do not decompose under NFKD but that people replace with the
 # plain letter when typing without a keyboard layout (Polish ł, Danish ø...).
@@ -335,9 +335,9 @@ def _regex_edits(
 class _Collapse:
     """Runs of one character collapsed to that character, mapped back from the run lengths.
 
-    Built from ``pattern.split`` of the text (pieces, runs and their characters, see
-    ``_collapse``): lengths only, so a text with many runs costs no Python per run
-    until a span is mapped, and then one pass over the runs.
+    Built from ``pattern.split`` of the text (pieces and runs, see ``_collapse``):
+    lengths only, so a text with many runs costs little Python per run until a span
+    is mapped, and then one pass over the runs.
     """
 
     __slots__ = ("_in_ends", "_in_starts", "_lengths", "_out_starts")
@@ -350,11 +350,9 @@ class _Collapse:
 
     def _load(self) -> list[int]:
         if self._out_starts is None:
-            lengths = self._lengths
-            lengths[2::3] = [0] * (len(lengths) // 3)  # the captured character: not text
-            ends = list(accumulate(lengths))
-            self._in_starts = ends[0:-1:3]
-            self._in_ends = ends[1::3]
+            ends = list(accumulate(self._lengths))
+            self._in_starts = ends[0:-1:2]
+            self._in_ends = ends[1::2]
             out_starts = []
             removed = 0
             for start, end in zip(self._in_starts, self._in_ends, strict=True):
@@ -386,16 +384,15 @@ class _Collapse:
 
 
 def _collapse(pattern: re.Pattern[str], source: str) -> tuple[str, _Collapse | None]:
-    """Replace each run that ``pattern`` (``((c)\\2+)``) matches by its character.
+    """Replace each run that ``pattern`` (``(aa+|bb+|...)``) matches by its character.
 
-    ``re.split`` returns the pieces between runs, each run and its character as
-    strings, in C; joining the pieces and characters is the collapsed text.
+    ``re.split`` returns the pieces between runs and the runs as strings, in C.
     """
     parts = pattern.split(source)
     if len(parts) == 1:
         return source, None
     lengths = list(map(len, parts))
-    del parts[1::3]
+    parts[1::2] = [run[0] for run in parts[1::2]]
     return "".join(parts), _Collapse(lengths)
 
 
@@ -482,7 +479,7 @@ _PUNCT_TABLE = str.maketrans(
         ":": ":",
     }
 )
-_SPACES = re.compile(r"(( )\2+)")
+_SPACES = re.compile(r"(  +)")
 
 
 def _join_split(m: re.Match[str]) -> tuple[str, tuple[tuple[int, int], ...] | None]:
@@ -539,20 +536,45 @@ def _unleet_text(s: str) -> str:
 # A run of one letter is replaced by its letter with ``re.split`` (see ``_collapse``),
 # which runs no Python code per run. The regex names only the letters the text doubles:
 # ``([a-z])\1+`` is tried at every letter (about 15 µs on 500 characters even
-# with no doubled letter), while one Hyperscan pass tells which of "aa" to "zz"
-# occur in about 1 µs. Without Hyperscan (or on lone surrogates) ``re`` looks.
+# with no doubled letter).
+#
+# One Hyperscan pass over the folded text answers the normaliser's questions at
+# once, in about 1.5 µs: which of "aa" to "zz" occur, and whether the split-letters
+# and the leetspeak hints may match (``re`` took about 5 and 2.5 µs to look for
+# those two on 500 characters). The hints' expressions match at least what the
+# regexes match (lookarounds dropped; ``\w`` and letters take every non-ASCII
+# character), so "no" is final and "maybe" is asked of ``re``. Without Hyperscan
+# (or on lone surrogates) ``re`` looks for all three.
 _ASCII_DOUBLES: Final = tuple(c + c for c in "abcdefghijklmnopqrstuvwxyz")
-_ASCII_DOUBLE_FINDER = literal_set(_ASCII_DOUBLES)
 _ASCII_DOUBLE = re.compile(r"([a-z])\1")
+_HS_WORD: Final = r"0-9A-Za-z_\x{80}-\x{10FFFF}"
+_HS_LETTER: Final = r"A-Za-z\x{80}-\x{10FFFF}"
+_HINTS = presence_set(
+    [
+        *_ASCII_DOUBLES,
+        rf"[ .\-_*][{_HS_WORD}@$][ .\-_*]{{1,3}}[{_HS_WORD}@$]",  # _SPLIT_HINT
+        rf"[{_HS_LETTER}][0134579@$!]|[0134579@$!][{_HS_LETTER}]",  # _LEET_HINT
+    ],
+    literal=False,
+)
+_SPLIT_FOUND: Final = len(_ASCII_DOUBLES)
+_LEET_FOUND: Final = _SPLIT_FOUND + 1
 
 
-def _doubled_letters(s: str) -> set[str]:
-    """Return the letters that occur twice in a row in ``s``."""
-    found = None if _ASCII_DOUBLE_FINDER is None else _ASCII_DOUBLE_FINDER.found(s)
+def _found_hints(s: str) -> frozenset[int] | None:
+    """Return which of ``_HINTS`` occur in ``s``; None when only ``re`` can tell."""
+    found = None if _HINTS is None else _HINTS.found(s)
+    return None if found is None else frozenset(found)
+
+
+def _doubled_letters(s: str, found: frozenset[int] | None = None) -> set[str]:
+    """Return the letters that occur twice in a row in ``s`` (``found``: its hints)."""
+    if found is None:
+        found = _found_hints(s)
     if found is None:
         letters = set(_ASCII_DOUBLE.findall(s))
     else:
-        letters = {_ASCII_DOUBLES[i][0] for i in found}
+        letters = {_ASCII_DOUBLES[i][0] for i in found if i < _SPLIT_FOUND}
     if not s.isascii():
         letters |= {c for c in set(_NON_ASCII.findall(s)) if c.isalpha() and c + c in s}
     return letters
@@ -560,8 +582,12 @@ def _doubled_letters(s: str) -> set[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _runs_of(letters: frozenset[str]) -> re.Pattern[str]:
-    """Return a regex matching a run of one of ``letters`` (see ``_collapse``)."""
-    return re.compile("(([" + "".join(re.escape(c) for c in sorted(letters)) + r"])\2+)")
+    """Return a regex matching a run of one of ``letters`` (see ``_collapse``).
+
+    An alternation of literals (``(ee+|ll+)``): ``re`` skips to their first
+    characters in C, where ``(([el])\\2+)`` set up a group at each of them (twice as slow).
+    """
+    return re.compile("(" + "|".join(re.escape(c) * 2 + "+" for c in sorted(letters)) + ")")
 
 
 def normalise(text: str) -> Normalised:
@@ -575,15 +601,18 @@ def normalise(text: str) -> Normalised:
         source = text
         stages.append(_Stage(lambda: _fold_edits(source, _FOLD_TABLE)))
 
-    if _SPLIT_HINT.search(s):
+    found = _found_hints(s)
+    if (found is None or _SPLIT_FOUND in found) and _SPLIT_HINT.search(s):
         before_join = s
         s = _SPLIT_LETTERS.sub(_join_split_text, s)
         if s != before_join:
             stages.append(_Stage(lambda: _regex_edits(_SPLIT_LETTERS, before_join, _join_split)))
+            found = _found_hints(s)  # joined letters may touch a leet character now
 
     # Leetspeak folding maps one character to one, so it needs no offset stage.
-    if _LEET_HINT.search(s):
+    if (found is None or _LEET_FOUND in found) and _LEET_HINT.search(s):
         s = _unleet_text(s)
+        found = None  # the text changed: look again
 
     s = s.translate(_PUNCT_TABLE)
 
@@ -592,7 +621,9 @@ def normalise(text: str) -> Normalised:
         if spaces is not None:
             stages.append(spaces)
 
-    doubled = _doubled_letters(s)
+    # Punctuation maps one character to one and leaves letters alone: the doubled
+    # letters are those of the text before it.
+    doubled = _doubled_letters(s, found)
     if doubled:
         s, runs = _collapse(_runs_of(frozenset(doubled)), s)
         if runs is not None:

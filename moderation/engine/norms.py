@@ -17,7 +17,7 @@ from typing import Final
 import phonenumbers
 
 from .cache import CompileCache, digest
-from .gate import Gate, gate_for, literal_set
+from .gate import Gate, gate_for, presence_set
 from .normalize import Normalised, normalise_light
 
 
@@ -115,7 +115,7 @@ _AT_HINTS = (
     *(f" {w} " for w in _AT_WORDS.split("|")[1:]),
 )
 _DOT_TOKENS = (".", *(_DOT_WORDS.split("|")))
-_AT_OR_DOT = literal_set([*_AT_HINTS, *_DOT_TOKENS])
+_AT_OR_DOT = presence_set([*_AT_HINTS, *_DOT_TOKENS])
 _ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
 _NOT_ASCII_UPPER = bytes(b for b in range(256) if b not in _ASCII_UPPER)

@@ -142,16 +142,18 @@ def test_every_run_of_a_repeated_letter_is_squeezed(
 ) -> None:
     """Doubled letters are found by one Hyperscan pass, or by ``re`` without it."""
     if not hyperscan:
-        monkeypatch.setattr(normalize, "_ASCII_DOUBLE_FINDER", None)
+        monkeypatch.setattr(normalize, "_HINTS", None)
     else:
-        assert normalize._ASCII_DOUBLE_FINDER is not None
+        assert normalize._HINTS is not None
     rng = random.Random(11)
     alphabet = [*"aabcdlloszz  .,", "é", "ł", "ß", "😂", "\ud800"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
     found = [normalise(text) for text in texts]
     # The reference: every letter of the text that occurs twice in a row, looked up one by one.
     monkeypatch.setattr(
-        normalize, "_doubled_letters", lambda s: {c for c in s if c.isalpha() and c + c in s}
+        normalize,
+        "_doubled_letters",
+        lambda s, found=None: {c for c in s if c.isalpha() and c + c in s},
     )
     for text, norm in zip(texts, found, strict=True):
         assert not re.search(r"([^\W\d_])\1", norm.text), text
@@ -193,3 +195,25 @@ def test_collapsed_runs_map_back_to_the_whole_run() -> None:
         for i in range(len(norm.text) + 1):
             for j in range(i + 1, len(norm.text) + 1):
                 assert norm.to_original(i, j) == (runs[i][0], runs[j - 1][1]), (text, i, j)
+
+
+@pytest.mark.parametrize("hint", ["_SPLIT_HINT", "_LEET_HINT"])
+def test_the_hyperscan_hints_report_every_text_the_regex_hints_match(hint: str) -> None:
+    """A hint Hyperscan does not report is never looked for again: it must not miss."""
+    pattern = getattr(normalize, hint)
+    index = normalize._SPLIT_FOUND if hint == "_SPLIT_HINT" else normalize._LEET_FOUND
+    rng = random.Random(23)
+    alphabet = [*"ab1!@$_ 3. -*0", "é", "ł", "²", "😂", "ß", "A"]
+    matched = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        found = normalize._found_hints(text)
+        assert found is not None
+        if pattern.search(text):
+            matched += 1
+            assert index in found, text
+    assert matched > 300
+
+
+def test_leetspeak_in_letters_split_by_spaces_is_folded_after_joining() -> None:
+    assert normalise("k 1 l l myself").text == normalise("kill myself").text
