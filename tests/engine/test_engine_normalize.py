@@ -217,3 +217,15 @@ def test_the_hyperscan_hints_report_every_text_the_regex_hints_match(hint: str) 
 
 def test_leetspeak_in_letters_split_by_spaces_is_folded_after_joining() -> None:
     assert normalise("k 1 l l myself").text == normalise("kill myself").text
+
+
+def test_long_texts_fold_in_stretches_exactly_as_character_by_character() -> None:
+    rng = random.Random(29)
+    sparse = [*"abc de. ABC," * 4, "é", "Ł"]
+    dense = [*"ab ", "ż", "ó", "ł", "ć", "ß", "Ω", "ﬁ", "\u200b", "😂", "\ud800", "İ"]
+    for _ in range(400):
+        alphabet = rng.choice([sparse, dense, sparse + dense])
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(150, 600)))
+        if text.isascii():
+            continue
+        assert normalize._fold(text) == text.translate(normalize._FOLD_TABLE), text
