@@ -23,6 +23,7 @@ import functools
 import importlib
 import importlib.metadata
 import json
+import operator
 import re
 import threading
 import unicodedata
@@ -342,7 +343,7 @@ class _Collapse:
 
     __slots__ = ("_in_ends", "_in_starts", "_lengths", "_out_starts")
 
-    def __init__(self, lengths: list[int]) -> None:
+    def __init__(self, lengths: list[int] | Callable[[], list[int]]) -> None:
         self._lengths = lengths
         self._out_starts: list[int] | None = None
         self._in_starts: list[int] = []
@@ -350,7 +351,8 @@ class _Collapse:
 
     def _load(self) -> list[int]:
         if self._out_starts is None:
-            ends = list(accumulate(self._lengths))
+            lengths = self._lengths() if callable(self._lengths) else self._lengths
+            ends = list(accumulate(lengths))
             self._in_starts = ends[0:-1:2]
             self._in_ends = ends[1::2]
             out_starts = []
@@ -546,7 +548,6 @@ def _unleet_text(s: str) -> str:
 # character), so "no" is final and "maybe" is asked of ``re``. Without Hyperscan
 # (or on lone surrogates) ``re`` looks for all three.
 _ASCII_DOUBLES: Final = tuple(c + c for c in "abcdefghijklmnopqrstuvwxyz")
-_ASCII_DOUBLE = re.compile(r"([a-z])\1")
 _HS_WORD: Final = r"0-9A-Za-z_\x{80}-\x{10FFFF}"
 _HS_LETTER: Final = r"A-Za-z\x{80}-\x{10FFFF}"
 _HINTS = presence_set(
@@ -561,23 +562,58 @@ _SPLIT_FOUND: Final = len(_ASCII_DOUBLES)
 _LEET_FOUND: Final = _SPLIT_FOUND + 1
 
 
+_HINTS_MIN_LENGTH: Final = 120
+"""Below this length ``re`` answers the three questions faster than a Hyperscan call."""
+
+
 def _found_hints(s: str) -> frozenset[int] | None:
-    """Return which of ``_HINTS`` occur in ``s``; None when only ``re`` can tell."""
-    found = None if _HINTS is None else _HINTS.found(s)
+    """Return which of ``_HINTS`` occur in ``s``; None when ``re`` is to tell."""
+    if _HINTS is None or len(s) < _HINTS_MIN_LENGTH:
+        return None
+    found = _HINTS.found(s)
     return None if found is None else frozenset(found)
 
 
-def _doubled_letters(s: str, found: frozenset[int] | None = None) -> set[str]:
+def _doubled_letters(s: str, found: frozenset[int]) -> set[str]:
     """Return the letters that occur twice in a row in ``s`` (``found``: its hints)."""
-    if found is None:
-        found = _found_hints(s)
-    if found is None:
-        letters = set(_ASCII_DOUBLE.findall(s))
-    else:
-        letters = {_ASCII_DOUBLES[i][0] for i in found if i < _SPLIT_FOUND}
-    if not s.isascii():
-        letters |= {c for c in set(_NON_ASCII.findall(s)) if c.isalpha() and c + c in s}
-    return letters
+    return {_ASCII_DOUBLES[i][0] for i in found if i < _SPLIT_FOUND} | _other_doubled(s)
+
+
+def _other_doubled(s: str) -> set[str]:
+    """Return the letters other than a to z that occur twice in a row in ``s``."""
+    if s.isascii():
+        return set()
+    return {c for c in set(_NON_ASCII.findall(s)) if c.isalpha() and c + c in s}
+
+
+def _squeeze(s: str, found: frozenset[int] | None) -> tuple[str, _Collapse | None]:
+    """Collapse runs of a repeated letter.
+
+    With the hints of a long text, only its doubled letters are looked for. A short
+    text (or one without hints) takes one substitution over every letter, as cheap
+    there as finding the doubled ones first; its offsets are split out only when a
+    span is mapped.
+    """
+    if found is not None:
+        doubled = _doubled_letters(s, found)
+        return _collapse(_runs_of(frozenset(doubled)), s) if doubled else (s, None)
+    others = frozenset() if s.isascii() else frozenset(_other_doubled(s))
+    squeezed = (_every_run_of(others) if others else _ASCII_RUNS).sub(_FIRST_GROUP, s)
+    if squeezed == s:
+        return s, None
+    runs = _runs_of(_ASCII_LETTERS | others)
+    return squeezed, _Collapse(lambda: list(map(len, runs.split(s))))
+
+
+_ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
+_ASCII_RUNS = re.compile(r"([a-z])\1+")
+_FIRST_GROUP = operator.itemgetter(1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _every_run_of(others: frozenset[str]) -> re.Pattern[str]:
+    """Return a regex matching a run of one ASCII letter or one of ``others``."""
+    return re.compile("([a-z" + "".join(re.escape(c) for c in sorted(others)) + r"])\1+")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -593,8 +629,11 @@ def _runs_of(letters: frozenset[str]) -> re.Pattern[str]:
 _NON_ASCII_RUN = re.compile(r"([^\x00-\x7f]+)")
 
 
+_FOLD_STRETCHES_FROM: Final = 150
+
+
 def _fold(text: str) -> str:
-    """Return ``text.translate(_FOLD_TABLE)`` of a text that is not all ASCII.
+    """Return ``text.translate(_FOLD_TABLE)`` of a long text that is not all ASCII.
 
     ``str.translate`` looks up every character of such a text in the table, about
     40 ns each. A long text with few non-ASCII characters (most Latin-script
@@ -602,8 +641,6 @@ def _fold(text: str) -> str:
     ``fold_char``) and only the non-ASCII ones looked up (19 -> 14 µs on 450
     characters); a dense one (Polish, Czech) would be slower so (23 -> 36 µs).
     """
-    if len(text) < 150:
-        return text.translate(_FOLD_TABLE)
     sample = text[:160]  # how dense the non-ASCII characters are, roughly
     if len(sample.encode("utf-8", "surrogatepass")) - len(sample) > 10:
         return text.translate(_FOLD_TABLE)
@@ -620,11 +657,11 @@ def normalise(text: str) -> Normalised:
     if text.isascii():
         s = text.lower()
     else:
-        s = _fold(text)
+        s = text.translate(_FOLD_TABLE) if len(text) < _FOLD_STRETCHES_FROM else _fold(text)
         source = text
         stages.append(_Stage(lambda: _fold_edits(source, _FOLD_TABLE)))
 
-    found = _found_hints(s)
+    found = _found_hints(s) if len(s) >= _HINTS_MIN_LENGTH else None
     if (found is None or _SPLIT_FOUND in found) and _SPLIT_HINT.search(s):
         before_join = s
         s = _SPLIT_LETTERS.sub(_join_split_text, s)
@@ -646,11 +683,9 @@ def normalise(text: str) -> Normalised:
 
     # Punctuation maps one character to one and leaves letters alone: the doubled
     # letters are those of the text before it.
-    doubled = _doubled_letters(s, found)
-    if doubled:
-        s, runs = _collapse(_runs_of(frozenset(doubled)), s)
-        if runs is not None:
-            stages.append(runs)
+    s, runs = _squeeze(s, found)
+    if runs is not None:
+        stages.append(runs)
 
     result.text = s
     return result

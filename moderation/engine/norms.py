@@ -116,6 +116,7 @@ _AT_HINTS = (
 )
 _DOT_TOKENS = (".", *(_DOT_WORDS.split("|")))
 _AT_OR_DOT = presence_set([*_AT_HINTS, *_DOT_TOKENS])
+_AT_OR_DOT_MIN_LENGTH = 100
 _ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
 _NOT_ASCII_UPPER = bytes(b for b in range(256) if b not in _ASCII_UPPER)
@@ -342,7 +343,8 @@ class NormChecker:
 
 def _has_at_and_dot(low: str) -> bool:
     """Return True when ``low`` (lower case, padded with spaces) has an "at" word and a dot."""
-    found = None if _AT_OR_DOT is None else _AT_OR_DOT.found(low)
+    short = len(low) < _AT_OR_DOT_MIN_LENGTH  # substring tests are faster there
+    found = None if _AT_OR_DOT is None or short else _AT_OR_DOT.found(low)
     if found is None:
         return any(t in low for t in _DOT_TOKENS) and any(h in low for h in _AT_HINTS)
     return any(i >= len(_AT_HINTS) for i in found) and any(i < len(_AT_HINTS) for i in found)

@@ -136,28 +136,28 @@ def test_leetspeak_folding_matches_the_token_regex() -> None:
         assert _unleet_text(text) == expected, text
 
 
-@pytest.mark.parametrize("hyperscan", [True, False])
-def test_every_run_of_a_repeated_letter_is_squeezed(
-    hyperscan: bool, monkeypatch: pytest.MonkeyPatch
+def test_every_run_of_a_repeated_letter_is_squeezed_the_same_with_or_without_hints(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Doubled letters are found by one Hyperscan pass, or by ``re`` without it."""
-    if not hyperscan:
-        monkeypatch.setattr(normalize, "_HINTS", None)
-    else:
-        assert normalize._HINTS is not None
+    """Long texts squeeze the letters one Hyperscan pass found doubled; short ones all letters.
+
+    Both ways give the same text and the same offsets, on every text.
+    """
+    assert normalize._HINTS is not None
     rng = random.Random(11)
-    alphabet = [*"aabcdlloszz  .,", "é", "ł", "ß", "😂", "\ud800"]
+    alphabet = [*"aabcdlloszz  .,", "é", "ł", "ß", "😂", "\ud800", "l1"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
-    found = [normalise(text) for text in texts]
-    # The reference: every letter of the text that occurs twice in a row, looked up one by one.
-    monkeypatch.setattr(
-        normalize,
-        "_doubled_letters",
-        lambda s, found=None: {c for c in s if c.isalpha() and c + c in s},
-    )
-    for text, norm in zip(texts, found, strict=True):
+    monkeypatch.setattr(normalize, "_HINTS_MIN_LENGTH", 0)
+    hinted = [normalise(text) for text in texts]
+    monkeypatch.setattr(normalize, "_HINTS", None)
+    for text, norm in zip(texts, hinted, strict=True):
+        plain = normalise(text)
+        assert norm.text == plain.text, text
         assert not re.search(r"([^\W\d_])\1", norm.text), text
-        assert norm.text == normalise(text).text, text
+        spans = [(i, j) for i in range(len(norm.text)) for j in (i + 1, len(norm.text))]
+        assert [norm.to_original(*span) for span in spans] == [
+            plain.to_original(*span) for span in spans
+        ], text
         assert norm.to_original(0, len(norm.text)) == (0, len(text)), text
 
 
@@ -207,7 +207,8 @@ def test_the_hyperscan_hints_report_every_text_the_regex_hints_match(hint: str) 
     matched = 0
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
-        found = normalize._found_hints(text)
+        assert normalize._HINTS is not None
+        found = normalize._HINTS.found(text)
         assert found is not None
         if pattern.search(text):
             matched += 1

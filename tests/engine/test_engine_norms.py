@@ -183,10 +183,12 @@ def test_spelled_out_addresses_are_looked_for_with_or_without_hyperscan(
     expected = any(t in low for t in norms_module._DOT_TOKENS) and any(
         h in low for h in norms_module._AT_HINTS
     )
-    finder = norms_module._AT_OR_DOT
+    finder, shortest = norms_module._AT_OR_DOT, norms_module._AT_OR_DOT_MIN_LENGTH
     try:
-        if not hyperscan:
+        if hyperscan:
+            norms_module._AT_OR_DOT_MIN_LENGTH = 0
+        else:
             norms_module._AT_OR_DOT = None
         assert norms_module._has_at_and_dot(low) is expected
     finally:
-        norms_module._AT_OR_DOT = finder
+        norms_module._AT_OR_DOT, norms_module._AT_OR_DOT_MIN_LENGTH = finder, shortest
