@@ -204,19 +204,34 @@ def fold_char_light(ch: str) -> str:
 
 
 class _FoldTable(dict[int, str]):
-    """A ``str.translate`` table filled on first sight of each code point."""
+    """A ``str.translate`` table filled on first sight of each code point.
+
+    It also keeps the characters seen so far that fold to exactly one character
+    (``single``) and to themselves (``same``): a set comparison (in C) then tells
+    that a text's offsets do not move.
+    """
 
     def __init__(self, fold: Callable[[str], str]) -> None:
         super().__init__()
         self._fold = fold
+        self.single: set[str] = set()
+        self.same: set[str] = set()
         for cp in range(128):
-            self[cp] = fold(chr(cp))
+            self[cp] = self._folded(cp)
 
     def __missing__(self, cp: int) -> str:
-        # Assignment of one key is atomic under the GIL, so concurrent first
-        # sightings at worst compute the same value twice.
-        value = self._fold(chr(cp))
-        self[cp] = value
+        # Assignment of one key (and adding to a set) is atomic under the GIL, so
+        # concurrent first sightings at worst compute the same value twice.
+        value = self[cp] = self._folded(cp)
+        return value
+
+    def _folded(self, cp: int) -> str:
+        char = chr(cp)
+        value = self._fold(char)
+        if len(value) == 1:
+            self.single.add(char)
+            if value == char:
+                self.same.add(char)
         return value
 
 
@@ -399,7 +414,8 @@ def _collapse(pattern: re.Pattern[str], source: str) -> tuple[str, _Collapse | N
 
 
 def _fold_edits(source: str, table: _FoldTable) -> list[_Edit]:
-    if all(len(table[ord(c)]) == 1 for c in set(_NON_ASCII.findall(source))):
+    # Every character of ``source`` is in the table: it was translated with it.
+    if set(_NON_ASCII.findall(source)) <= table.single:
         return []  # accents fold one to one: no offset moves (the common case)
     edits: list[_Edit] = []
     shift = 0
@@ -696,7 +712,8 @@ def normalise_light(text: str) -> Normalised:
     result = Normalised(text=text, original=text)
     if text.isascii():
         return result
-    if all(_LIGHT_TABLE[ord(c)] == c for c in set(_NON_ASCII.findall(text))):
+    chars = set(_NON_ASCII.findall(text))
+    if chars <= _LIGHT_TABLE.same or all(_LIGHT_TABLE[ord(c)] == c for c in chars):
         return result  # accented letters only: the light form is the text itself
     result.text = text.translate(_LIGHT_TABLE)
     source = text
