@@ -158,10 +158,14 @@ def fold_char(ch: str) -> str:
     Compatibility forms (full-width, ligatures, mathematical letters) and accents
     go through NFKD; invisible format characters, variation selectors and emoji
     skin-tone modifiers are dropped; letters are case-folded and look-alikes from
-    other scripts mapped to Latin.
+    other scripts mapped to Latin. A lone surrogate (a broken client's JSON can carry
+    one) becomes U+FFFD, which no rule matches either: the match form is then always
+    valid UTF-8, which the Hyperscan gates need.
     """
     if ch.isascii():
         return ch.lower()
+    if "\ud800" <= ch <= "\udfff":
+        return "\ufffd"
     punct = _PUNCT_FOLD.get(ch)
     if punct is not None:
         return punct

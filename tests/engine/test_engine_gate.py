@@ -234,18 +234,28 @@ def test_text_that_is_not_utf8_is_scanned_without_the_gate() -> None:
 def test_a_gated_matcher_tries_every_place_when_the_gate_cannot_read_the_text(
     plain: Engine,
 ) -> None:
+    """Lone surrogates are not UTF-8: the gate cannot scan such a text (matchers are
+    given one only directly; the match form has U+FFFD in their place)."""
     gated = default_engine()
     texts = [
         "i want to kil myself \ud800 now",
-        "\udfff ich will nicht mehr leben 💊💊 tonight, call 07700 900123 \ud800",
+        "\udfff ich wil nicht mehr leben 💊💊 tonight, cal 07700 900123 \ud800",
     ]
     for text in texts:
-        normal = normalise(text).text
-        assert gated._signals._compiled().gate.starts(normal) is None  # type: ignore[union-attr]
-        assert gated.assess(text) == plain.assess(text)
-        assert gated.assess(text).tier.value != "none"
+        assert gated._signals._compiled().gate.starts(text) is None  # type: ignore[union-attr]
+        assert _hits(gated._signals, text)
         for fast, slow in zip(gated._bits, plain._bits, strict=True):
-            assert _hits(fast, normal) == _hits(slow, normal), (text, fast.rules[0].kind)
+            assert _hits(fast, text) == _hits(slow, text), (text, fast.rules[0].kind)
+
+
+def test_lone_surrogates_become_replacement_characters_in_the_match_form(plain: Engine) -> None:
+    gated = default_engine()
+    text = "\udfff ich will nicht mehr leben 💊💊 tonight, call 07700 900123 \ud800"
+    norm = normalise(text)
+    assert "\ufffd" in norm.text and not any("\ud800" <= c <= "\udfff" for c in norm.text)
+    assert gated._signals._compiled().gate.starts(norm.text) is not None  # type: ignore[union-attr]
+    assert gated.assess(text) == plain.assess(text)
+    assert gated.assess(text).tier.value in ("high", "imminent")
 
 
 def _rule(rule_id: str, *patterns: str, boundary: bool = True) -> Rule:
