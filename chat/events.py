@@ -9,6 +9,7 @@ never waits on Redis. Elsewhere (HTTP views, commands) ``publish`` sends at once
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from asgiref.sync import async_to_sync
 from channels.db import DatabaseSyncToAsync
 from channels.layers import get_channel_layer
+from django import db
 from django.conf import settings
 
 from chat.protocol import FlagFrame, ServerFrame
@@ -93,6 +95,29 @@ def _database_executor(urgent: bool) -> ThreadPoolExecutor:
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"peerchat-{key}")
         _executors[key] = executor
     return executor
+
+
+def close_database_threads() -> None:
+    """Close every database thread's connection and stop the threads.
+
+    Each thread keeps its connection between tasks (like a request thread with
+    ``CONN_MAX_AGE``). A task that closes it is given to every thread at once: each
+    waits at a barrier until all have one, so no thread takes two. For the end of a
+    test session (the test database cannot be dropped while connections use it).
+    """
+    for executor in list(_executors.values()):
+        workers = executor._max_workers
+        barrier = threading.Barrier(workers)
+        tasks = [executor.submit(_close_connections, barrier) for _ in range(workers)]
+        for task in tasks:
+            task.result()
+        executor.shutdown(wait=True)
+    _executors.clear()
+
+
+def _close_connections(barrier: threading.Barrier) -> None:
+    barrier.wait(timeout=30)
+    db.connections.close_all()
 
 
 def _collecting(func: Callable[..., T]) -> Callable[..., tuple[T | None, Outbox, Exception | None]]:

@@ -92,6 +92,16 @@ def _layer_settings(redis: str | None) -> dict[str, object]:
     )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's test database, and at the end the websocket database threads'
+    connections closed first: the database cannot be dropped while they are open."""
+    yield
+    from chat.events import close_database_threads
+
+    close_database_threads()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def loaded_engine(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Load and compile the moderation lexicons once, before any test times a first message.
