@@ -95,11 +95,19 @@ def _layer_settings(redis: str | None) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None) -> Iterator[None]:
     """pytest-django's test database, and at the end the websocket database threads'
-    connections closed first: the database cannot be dropped while they are open."""
+    connections closed first: the database cannot be dropped while they are open.
+
+    Async tests run ``database_sync_to_async`` calls outside ``run_db`` on asgiref's
+    one sync thread, which keeps a connection too.
+    """
     yield
+    from asgiref.sync import SyncToAsync
+    from django import db
+
     from chat.events import close_database_threads
 
     close_database_threads()
+    SyncToAsync.single_thread_executor.submit(db.connections.close_all).result()
 
 
 @pytest.fixture(scope="session", autouse=True)
