@@ -16,7 +16,6 @@ Rules come in five kinds:
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import marshal
 import re
@@ -117,7 +116,8 @@ def load_lexicon(path: Path, cache: CompileCache | None = None) -> Lexicon:
 
 
 def _parsed_toml(raw: bytes, cache: CompileCache | None) -> dict[str, Any]:
-    name = digest("toml", hashlib.sha256(raw).hexdigest()) + ".toml.marshal"
+    text = raw.decode("utf-8")
+    name = digest("toml", text) + ".toml.marshal"
     stored = cache.load_blob(name) if cache is not None else None
     if stored is not None:
         try:
@@ -126,7 +126,7 @@ def _parsed_toml(raw: bytes, cache: CompileCache | None) -> dict[str, Any]:
             data = None
         if isinstance(data, dict):
             return data
-    data = tomllib.loads(raw.decode("utf-8"))
+    data = tomllib.loads(text)
     if cache is not None:
         try:
             cache.store_blob(name, marshal.dumps(data))

@@ -618,7 +618,7 @@ def _squeeze(s: str, found: frozenset[int] | None) -> tuple[str, _Collapse | Non
         doubled = _doubled_letters(s, found)
         return _collapse(_runs_of(frozenset(doubled)), s) if doubled else (s, None)
     others = frozenset() if s.isascii() else frozenset(_other_doubled(s))
-    squeezed = (_every_run_of(others) if others else _ASCII_RUNS).sub(_FIRST_GROUP, s)
+    squeezed = _every_run_of(others).sub(_FIRST_GROUP, s)
     if squeezed == s:
         return s, None
     runs = _runs_of(_ASCII_LETTERS | others)
@@ -626,7 +626,6 @@ def _squeeze(s: str, found: frozenset[int] | None) -> tuple[str, _Collapse | Non
 
 
 _ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
-_ASCII_RUNS = re.compile(r"([a-z])\1+")
 _FIRST_GROUP = operator.itemgetter(1)
 
 
@@ -653,7 +652,7 @@ _FOLD_STRETCHES_FROM: Final = 150
 
 
 def _fold(text: str) -> str:
-    """Return ``text.translate(_FOLD_TABLE)`` of a long text that is not all ASCII.
+    """Return ``text.translate(_FOLD_TABLE)`` of a text that is not all ASCII.
 
     ``str.translate`` looks up every character of such a text in the table, about
     40 ns each. A long text with few non-ASCII characters (most Latin-script
@@ -661,6 +660,8 @@ def _fold(text: str) -> str:
     ``fold_char``) and only the non-ASCII ones looked up (19 -> 14 µs on 450
     characters); a dense one (Polish, Czech) would be slower so (23 -> 36 µs).
     """
+    if len(text) < _FOLD_STRETCHES_FROM:
+        return text.translate(_FOLD_TABLE)
     sample = text[:160]  # how dense the non-ASCII characters are, roughly
     if len(sample.encode("utf-8", "surrogatepass")) - len(sample) > 10:
         return text.translate(_FOLD_TABLE)
@@ -677,11 +678,11 @@ def normalise(text: str) -> Normalised:
     if text.isascii():
         s = text.lower()
     else:
-        s = text.translate(_FOLD_TABLE) if len(text) < _FOLD_STRETCHES_FROM else _fold(text)
+        s = _fold(text)
         source = text
         stages.append(_Stage(lambda: _fold_edits(source, _FOLD_TABLE)))
 
-    found = _found_hints(s) if len(s) >= _HINTS_MIN_LENGTH else None
+    found = _found_hints(s)
     if (found is None or _SPLIT_FOUND in found) and _SPLIT_HINT.search(s):
         before_join = s
         s = _SPLIT_LETTERS.sub(_join_split_text, s)
