@@ -21,7 +21,7 @@ from .lexicon import (
 )
 from .normalize import Normalised, normalise, warm_up
 from .norms import NormChecker, NormsData, load_norms_data, region_for_language
-from .prefilter import AnchorFilter
+from .prefilter import AnchorFilter, Unfiltered
 from .types import Span, Tier, Verdict
 
 _SELF_CATEGORIES = frozenset({"suicide", "self_harm"})
@@ -152,8 +152,6 @@ class Engine:
             )
             for code in context_langs
         }
-        # Most messages contain no literal that any crisis or norm rule needs: one
-        # Aho-Corasick pass over the anchors tells which matchers can be skipped.
         matchers = [
             self._signals,
             self._cues_norms,
@@ -161,7 +159,12 @@ class Engine:
             self._suppressors,
             *self._context_by_lang.values(),
         ]
-        self._prefilter = AnchorFilter(matchers)
+        # Most messages contain no literal that any crisis or norm rule needs: one
+        # Aho-Corasick pass over the anchors tells which matchers can be skipped. A
+        # gate already tells where a matcher's matches can start, in one Hyperscan
+        # pass that costs less than the Aho-Corasick one, so the prefilter covers
+        # only the matchers without a gate (gates off, or no Hyperscan).
+        self._prefilter = AnchorFilter([Unfiltered() if m.gated else m for m in matchers])
         self._bits = {matcher: 1 << index for index, matcher in enumerate(matchers)}
         data = self._norms_data(directory)
         self._norms = NormChecker(
@@ -217,8 +220,9 @@ class Engine:
         # Hyperscan's compiler (most of the time, see ``gate``) releases the GIL, so
         # matchers compile side by side on a machine with several cores.
         matchers = sorted(self._bits, key=lambda m: len(m.rules), reverse=True)
+        tasks = [*(m.prepare for m in matchers), self._norms.prepare]
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-            for _ in pool.map(Matcher.prepare, matchers):
+            for _ in pool.map(lambda task: task(), tasks):
                 pass
 
     def assess(self, text: str, *, lang: str | None = None) -> Verdict:

@@ -104,6 +104,11 @@ class Leaf(NamedTuple):
     caseless: bool = False
 
 
+def gates_available() -> bool:
+    """Return True when gates can be built (the ``hyperscan`` module imports)."""
+    return _HS is not None
+
+
 def translate(pattern: GatePattern | str, flags: int = 0) -> Leaf:
     """Translate a Python regex into a reversed Hyperscan expression matching a superset of it.
 

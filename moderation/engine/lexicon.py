@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from .cache import FORMAT_VERSION, CompileCache, digest
-from .gate import Gate, GatePattern, gate_for
+from .gate import Gate, GatePattern, gate_for, gates_available
 from .normalize import (
     PatternError,
     _class_end,
@@ -609,6 +609,13 @@ class _Part(NamedTuple):
     """Inside the leading ``\\b(?:...)``: the alternatives that start at a word start."""
 
 
+class _Unset:
+    """Not worked out yet (where None is a value)."""
+
+
+_UNSET: Final = _Unset()
+
+
 class _Layout(NamedTuple):
     """A matcher's alternatives, the rule id of each leaf, and its prefilter anchors."""
 
@@ -661,7 +668,7 @@ class Matcher:
         gated: bool = False,
     ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.gated = gated
+        self.gated = gated and gates_available()
         # Rules marked needs_digit (street addresses: "Hauptstraße 5") start with a
         # character class and would be tried at every word; they run only on
         # texts that contain a digit.
@@ -680,19 +687,31 @@ class Matcher:
             ),
         )
         self._layout = self._cached_layout()
-        self.anchors: Anchors | None
-        if self._layout is not None:
-            self.anchors = self._layout.anchors
-        else:
-            self.anchors = _matcher_anchors(self.rules)
-        if self._digit_matcher is not None:
-            digit_anchors = self._digit_matcher.anchors
-            if self.anchors is not None and digit_anchors is not None:
-                self.anchors |= digit_anchors
-            else:
-                self.anchors = None
+        self._own_anchors: Anchors | _Unset | None = (
+            _UNSET if self._layout is None else self._layout.anchors
+        )
         self._compile_lock = threading.Lock()
         self._program: _Program | None = None
+
+    @property
+    def anchors(self) -> Anchors | None:
+        """Return literals one of which occurs in every text this matches (None: any text).
+
+        Worked out on first use (folding every pattern takes a tenth of a second for
+        all lexicons): only the prefilter needs them, and it covers only the matchers
+        without a gate (see ``Engine``).
+        """
+        own = self._anchors_of_own_rules()
+        if self._digit_matcher is None:
+            return own
+        digit_anchors = self._digit_matcher.anchors
+        return None if own is None or digit_anchors is None else own | digit_anchors
+
+    def _anchors_of_own_rules(self) -> Anchors | None:
+        own = self._own_anchors
+        if isinstance(own, _Unset):
+            own = self._own_anchors = _matcher_anchors(self.rules)
+        return own
 
     def _cached_layout(self) -> _Layout | None:
         """Return the layout stored in the compile cache, if it fits these rules."""
@@ -733,7 +752,7 @@ class Matcher:
         layout = self._layout
         if layout is None:
             parts, leaves = self._build()
-            layout = _Layout(parts, leaves, self.anchors)
+            layout = _Layout(parts, leaves, self._anchors_of_own_rules())
             if self._cache is not None:
                 anchors = None if layout.anchors is None else sorted(layout.anchors)
                 self._cache.store_layout(

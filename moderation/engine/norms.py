@@ -8,6 +8,7 @@ light form of the text (see ``normalize.normalise_light``) so digits stay digits
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -161,15 +162,32 @@ class NormChecker:
             )
             for r in data.phone_regions
         )
-        self._gates: dict[re.Pattern[str], Gate] = {}
-        for pattern in _GATED if gated else ():
-            key = digest("norms", pattern.pattern, str(int(pattern.flags)))
-            gate = gate_for([pattern.pattern], 1, cache, key=key, flags=pattern.flags)
-            if gate is not None:
-                self._gates[pattern] = gate
+        self._gated = gated
+        self._cache = cache
+        self._gates: dict[re.Pattern[str], Gate] | None = None
+        self._gates_lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Compile the gates now rather than on first use (see ``Engine.prepare``)."""
+        self._compiled_gates()
+
+    def _compiled_gates(self) -> dict[re.Pattern[str], Gate]:
+        gates = self._gates
+        if gates is not None:
+            return gates
+        with self._gates_lock:
+            if self._gates is None:
+                built: dict[re.Pattern[str], Gate] = {}
+                for pattern in _GATED if self._gated else ():
+                    key = digest("norms", pattern.pattern, str(int(pattern.flags)))
+                    gate = gate_for([pattern.pattern], 1, self._cache, key=key, flags=pattern.flags)
+                    if gate is not None:
+                        built[pattern] = gate
+                self._gates = built
+            return self._gates
 
     def _finditer(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-        gate = self._gates.get(pattern)
+        gate = self._compiled_gates().get(pattern)
         return pattern.finditer(text) if gate is None else gate.finditer(pattern, text)
 
     def check(self, text: str, *, region_hint: str | None = None) -> list[NormHit]:

@@ -256,6 +256,12 @@ class Anchored(Protocol):
     def anchors(self) -> Anchors | None: ...
 
 
+class Unfiltered:
+    """Stands for a matcher that the filter should always report (it has no anchors)."""
+
+    anchors: Anchors | None = None
+
+
 class AnchorFilter:
     """Tell which of several matchers may match a text (in match form), from their anchors.
 
@@ -288,6 +294,8 @@ class AnchorFilter:
     def candidates(self, text: str) -> int:
         """Return the mask of matchers that may match ``text``."""
         mask = self._always
+        if mask == self._all:
+            return mask
         if _OTHER_NON_WORD.search(text):
             automaton, text = self._bare, text
         else:

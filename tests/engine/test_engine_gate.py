@@ -353,3 +353,10 @@ def test_without_hyperscan_the_engine_scans_with_re_alone(
     ]:
         assert engine.assess(text).tier.value == tier
         assert engine.assess(text) == gated.assess(text)
+
+
+def test_a_lazy_engine_compiles_the_norm_gates_on_first_use() -> None:
+    engine = Engine(EngineConfig())
+    assert engine._norms._gates is None
+    assert "contact_info" in engine.assess("mail jan at gmail dot com").norms
+    assert engine._norms._gates is not None and len(engine._norms._gates) == 4

@@ -86,8 +86,14 @@ def test_a_bad_regex_names_its_rule() -> None:
             ],
         }
     )
+    # Reported when the matcher compiles: when an engine with a cache is built, in
+    # prepare() (as default_engine() does), or on first use of a lazily built one.
     with pytest.raises(LexiconError, match=r"en\.bad"):
-        Matcher(lexicon.rules)
+        Matcher(lexicon.rules).prepare()
+    with pytest.raises(LexiconError, match=r"en\.bad"):
+        Engine(EngineConfig(lexicons=(lexicon,))).prepare()
+    with pytest.raises(LexiconError, match=r"en\.bad"):
+        Engine(EngineConfig(lexicons=(lexicon,), gated_scans=False))  # the prefilter's anchors
 
 
 def test_engine_can_be_built_from_loaded_lexicons() -> None:

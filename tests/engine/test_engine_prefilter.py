@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from moderation.engine import Rule, default_engine, normalise, parse_eval_file
+from moderation.engine import (
+    Engine,
+    EngineConfig,
+    Rule,
+    default_engine,
+    normalise,
+    parse_eval_file,
+)
+from moderation.engine import gate as gate_module
 from moderation.engine.anchors import render_anchors_file
 from moderation.engine.lexicon import ANCHORS_FILE, _rule_anchors
 from moderation.engine.normalize import fold_pattern_literal
@@ -60,8 +68,31 @@ def test_every_rule_has_anchors(rule: Rule) -> None:
     assert anchors, rule.id
 
 
-def test_no_matcher_runs_on_every_message() -> None:
-    assert all(m.anchors for m in default_engine()._bits)
+@pytest.fixture(scope="module")
+def ungated() -> Engine:
+    # Only matchers without a Hyperscan gate are prefiltered.
+    return Engine(EngineConfig(gated_scans=False))
+
+
+def test_no_matcher_runs_on_every_message(ungated: Engine) -> None:
+    assert all(m.anchors for m in ungated._bits)
+    assert all(not m.gated for m in ungated._bits)
+
+
+def test_gated_matchers_are_not_prefiltered() -> None:
+    # Their gate says where they can match; the Aho-Corasick pass would only add to it.
+    engine = default_engine()
+    assert all(m.gated for m in engine._bits)
+    everything = sum(engine._bits.values())
+    assert engine._prefilter.candidates("the weather is nice") == everything
+
+
+def test_without_hyperscan_every_matcher_is_prefiltered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gate_module, "_HS", None)
+    engine = Engine(EngineConfig())
+    assert not any(m.gated for m in engine._bits)
+    assert engine._prefilter.candidates("ok") == 0
+    assert engine.assess("I want to die tonight").tier.value == "imminent"
 
 
 def _texts() -> list[str]:
@@ -72,18 +103,16 @@ def _texts() -> list[str]:
     return texts + [f"🙂{t}…" for t in examples] + [f"x:{t}" for t in examples]
 
 
-def test_the_prefilter_never_hides_a_match() -> None:
-    engine = default_engine()
+def test_the_prefilter_never_hides_a_match(ungated: Engine) -> None:
     for text in _texts():
-        direct = {h.rule.id for m in engine._bits for h in m.finditer(normalise(text).text)}
-        assert engine.match_rule_ids(text) == direct, text
+        direct = {h.rule.id for m in ungated._bits for h in m.finditer(normalise(text).text)}
+        assert ungated.match_rule_ids(text) == direct, text
 
 
-def test_every_rule_is_reachable_through_the_prefilter() -> None:
-    engine = default_engine()
+def test_every_rule_is_reachable_through_the_prefilter(ungated: Engine) -> None:
     reached: set[str] = set()
     for text in _texts():
-        reached |= engine.match_rule_ids(text)
+        reached |= ungated.match_rule_ids(text)
     with_examples = {r.id for r in _rules() if r.examples}
     assert with_examples - reached == set()
 
