@@ -146,6 +146,10 @@ def test_tiers_compare_by_severity() -> None:
     assert Tier.NONE < Tier.CONCERN < Tier.HIGH < Tier.IMMINENT
     assert max(Tier.HIGH, Tier.CONCERN) is Tier.HIGH
     assert [t.rank for t in Tier] == [0, 1, 2, 3]
+    # Names compare too (stored verdicts, room settings); anything else is an error.
+    assert Tier.HIGH >= "concern" and Tier.CONCERN < "imminent" and Tier.NONE <= "none"
+    with pytest.raises(ValueError, match="not a valid Tier"):
+        _ = Tier.HIGH > "urgent"
 
 
 def test_verdict_to_dict_is_json_ready() -> None:
