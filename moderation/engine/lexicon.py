@@ -22,7 +22,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, cast
 
@@ -156,7 +156,57 @@ def parse_lexicon(data: Mapping[str, Any], *, source: str = "<memory>") -> Lexic
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise LexiconError(f"{source}: [settings] must be a table")
+    spellings = _parse_spellings(data.get("spellings", {}), source)
+    if spellings:
+        rules = [
+            replace(rule, patterns=tuple(_with_spellings(p, spellings) for p in rule.patterns))
+            for rule in rules
+        ]
     return Lexicon(lang=lang, name=name, rules=tuple(rules), source=source, settings=settings)
+
+
+def _parse_spellings(table: Any, source: str) -> dict[str, tuple[str, ...]]:
+    """Validate ``[spellings]``: a word -> the misspellings that stand for it."""
+    if not isinstance(table, dict):
+        raise LexiconError(f"{source}: [spellings] must be a table")
+    spellings: dict[str, tuple[str, ...]] = {}
+    for word, variants in table.items():
+        if not (isinstance(word, str) and word.isalpha() and word == word.lower()):
+            raise LexiconError(f"{source}: [spellings] key {word!r} must be one lower-case word")
+        if not (
+            isinstance(variants, list)
+            and variants
+            and all(isinstance(v, str) and v.isalpha() and v == v.lower() for v in variants)
+        ):
+            raise LexiconError(
+                f"{source}: [spellings] {word} must list lower-case words (letters only)"
+            )
+        spellings[word] = tuple(dict.fromkeys(v for v in variants if v != word))
+    return spellings
+
+
+def _with_spellings(pattern: str, spellings: Mapping[str, tuple[str, ...]]) -> str:
+    """Return ``pattern`` with each listed word, where it stands as a literal word, widened
+    to ``(?:word|variant|...)``.
+
+    A word inside a character class, after a backslash or before a quantifier (``?``,
+    ``*``, ``+``, ``{``: it would then apply to the group) is left as written.
+    """
+    words = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
+    found = re.compile(rf"(?<![\w\\])(?:{words})(?![\w?*+{{])")
+    classes = [(m.start(), m.end()) for m in _CLASS.finditer(pattern)]
+    pieces: list[str] = []
+    done = 0
+    for m in found.finditer(pattern):
+        if any(start <= m.start() < end for start, end in classes):
+            continue
+        word = m.group()
+        pieces += [pattern[done : m.start()], "(?:" + "|".join((word, *spellings[word])) + ")"]
+        done = m.end()
+    return "".join(pieces) + pattern[done:]
+
+
+_CLASS: Final = re.compile(r"\[(?:\\.|[^\]\\])*\]")
 
 
 def _parse_rule(entry: Any, *, lang: str, kind: RuleKind, source: str) -> Rule:

@@ -8,9 +8,11 @@ import pytest
 from moderation.engine import (
     Engine,
     EngineConfig,
+    Lexicon,
     LexiconError,
     Rule,
     Tier,
+    assess,
     default_engine,
     load_lexicons,
 )
@@ -179,3 +181,70 @@ def test_tiers_sharing_a_first_letter_keep_their_order(text: str, rule_id: str) 
         }
     )
     assert [h.rule.id for h in Matcher(lexicon.rules).finditer(text)] == [rule_id]
+
+
+def _lexicon_with_spellings(spellings: object, patterns: list[str]) -> Lexicon:
+    return parse_lexicon(
+        {
+            "lang": "en",
+            "spellings": spellings,
+            "signal": [
+                {"id": "t", "category": "suicide", "tier": "high", "patterns": patterns},
+            ],
+        }
+    )
+
+
+def test_spellings_widen_listed_words_where_they_stand_as_literal_words() -> None:
+    lexicon = _lexicon_with_spellings(
+        {"suicide": ["suiside", "sucide"], "myself": ["myslef"]},
+        [
+            "(?:commit|committing) suicide",
+            "kill myself",
+            "suicide?",  # a quantifier would apply to the group: left alone
+            "[suicide]+",  # a class
+            "suicides",  # a longer word
+            "\\bsuicide",  # after a backslash (an escape's letter)
+        ],
+    )
+    assert lexicon.rules[0].patterns == (
+        "(?:commit|committing) (?:suicide|suiside|sucide)",
+        "kill (?:myself|myslef)",
+        "suicide?",
+        "[suicide]+",
+        "suicides",
+        "\\bsuicide",
+    )
+    engine = Engine(EngineConfig(lexicons=(lexicon,), gated_scans=False))
+    assert engine.assess("thinking of committing sucide").tier is Tier.HIGH
+    assert engine.assess("gonna kill myslef").tier is Tier.HIGH
+    assert engine.assess("kill mysel").tier is Tier.NONE
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["suiside"],  # not a table
+        {"Suicide": ["suiside"]},  # not lower case
+        {"suicide": "suiside"},  # not a list
+        {"suicide": []},  # empty
+        {"suicide": ["sui side"]},  # not one word
+        {"kill myself": ["kms"]},  # the key is not one word
+    ],
+)
+def test_a_bad_spellings_table_is_an_error(spellings: object) -> None:
+    with pytest.raises(LexiconError, match="spellings"):
+        _lexicon_with_spellings(spellings, ["suicide"])
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("i keep thinking about suiside", Tier.HIGH),
+        ("im so sucidal tonight", Tier.IMMINENT),
+        ("i want to dye my hair blue", Tier.NONE),  # "dye" is a word: not a misspelling
+        ("suicide squad was a fun movie", Tier.NONE),
+    ],
+)
+def test_the_bundled_english_spellings(text: str, tier: Tier) -> None:
+    assert assess(text).tier is tier
