@@ -99,9 +99,16 @@ class Lexicon:
     rules: tuple[Rule, ...]
     source: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
+    sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Its ``[sets]``: named lists of alternatives that patterns name as ``{name}``."""
 
 
-def load_lexicon(path: Path, cache: CompileCache | None = None) -> Lexicon:
+def load_lexicon(
+    path: Path,
+    cache: CompileCache | None = None,
+    *,
+    shared_sets: Mapping[str, tuple[str, ...]] | None = None,
+) -> Lexicon:
     """Read and validate one lexicon file.
 
     With a cache, the parsed TOML is kept there, keyed by the file's bytes: Python's
@@ -112,7 +119,7 @@ def load_lexicon(path: Path, cache: CompileCache | None = None) -> Lexicon:
         data = _parsed_toml(raw, cache)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LexiconError(f"{path}: {exc}") from exc
-    return parse_lexicon(data, source=str(path))
+    return parse_lexicon(data, source=str(path), shared_sets=shared_sets)
 
 
 def _parsed_toml(raw: bytes, cache: CompileCache | None) -> dict[str, Any]:
@@ -135,8 +142,17 @@ def _parsed_toml(raw: bytes, cache: CompileCache | None) -> dict[str, Any]:
     return data
 
 
-def parse_lexicon(data: Mapping[str, Any], *, source: str = "<memory>") -> Lexicon:
-    """Validate parsed TOML data and build a ``Lexicon``."""
+def parse_lexicon(
+    data: Mapping[str, Any],
+    *,
+    source: str = "<memory>",
+    shared_sets: Mapping[str, tuple[str, ...]] | None = None,
+) -> Lexicon:
+    """Validate parsed TOML data and build a ``Lexicon``.
+
+    ``shared_sets`` are the language-independent lexicon's ``[sets]``, which every
+    file may name (its own ``[sets]`` win).
+    """
     lang = data.get("lang")
     if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
         raise LexiconError(f"{source}: 'lang' must be a two-letter code")
@@ -156,13 +172,55 @@ def parse_lexicon(data: Mapping[str, Any], *, source: str = "<memory>") -> Lexic
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise LexiconError(f"{source}: [settings] must be a table")
+    own_sets = _parse_sets(data.get("sets", {}), source)
+    sets = {**(shared_sets or {}), **own_sets}
     spellings = _parse_spellings(data.get("spellings", {}), source)
-    if spellings:
-        rules = [
-            replace(rule, patterns=tuple(_with_spellings(p, spellings) for p in rule.patterns))
-            for rule in rules
-        ]
-    return Lexicon(lang=lang, name=name, rules=tuple(rules), source=source, settings=settings)
+    rules = [
+        replace(
+            rule,
+            patterns=tuple(
+                _with_spellings(_with_sets(p, sets, f"{source}: rule {rule.id!r}"), spellings)
+                for p in rule.patterns
+            ),
+        )
+        for rule in rules
+    ]
+    return Lexicon(
+        lang=lang, name=name, rules=tuple(rules), source=source, settings=settings, sets=own_sets
+    )
+
+
+_SET_NAME: Final = re.compile(r"\{([a-z_]+)\}")
+
+
+def _parse_sets(table: Any, source: str) -> dict[str, tuple[str, ...]]:
+    """Validate ``[sets]``: a name -> alternatives (pattern pieces) that ``{name}`` stands for."""
+    if not isinstance(table, dict):
+        raise LexiconError(f"{source}: [sets] must be a table")
+    sets: dict[str, tuple[str, ...]] = {}
+    for name, items in table.items():
+        if not (isinstance(name, str) and re.fullmatch(r"[a-z_]+", name)):
+            raise LexiconError(f"{source}: [sets] name {name!r} must be lower-case letters")
+        if not (
+            isinstance(items, list)
+            and items
+            and all(isinstance(i, str) and i.strip() and "{" not in i for i in items)
+        ):
+            raise LexiconError(f"{source}: [sets] {name} must list non-empty patterns")
+        sets[name] = tuple(dict.fromkeys(items))
+    return sets
+
+
+def _with_sets(pattern: str, sets: Mapping[str, tuple[str, ...]], where: str) -> str:
+    """Return ``pattern`` with each ``{name}`` replaced by ``(?:item|item|...)``."""
+
+    def expand(m: re.Match[str]) -> str:
+        items = sets.get(m.group(1))
+        if items is None:
+            raise LexiconError(f"{where}: unknown set {m.group()} in {pattern!r}")
+        return "(?:" + "|".join(items) + ")"
+
+    return _SET_NAME.sub(expand, pattern) if "{" in pattern else pattern
 
 
 def _parse_spellings(table: Any, source: str) -> dict[str, tuple[str, ...]]:
@@ -192,6 +250,8 @@ def _with_spellings(pattern: str, spellings: Mapping[str, tuple[str, ...]]) -> s
     A word inside a character class, after a backslash or before a quantifier (``?``,
     ``*``, ``+``, ``{``: it would then apply to the group) is left as written.
     """
+    if not spellings:
+        return pattern
     words = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
     found = re.compile(rf"(?<![\w\\])(?:{words})(?![\w?*+{{])")
     classes = [(m.start(), m.end()) for m in _CLASS.finditer(pattern)]
@@ -309,19 +369,24 @@ def load_lexicons(
     """
     wanted = None if languages is None else {*languages, COMMON_LANG}
     lexicons = []
-    for path in sorted(directory.glob("*.toml")):
+    # The language-independent file first: its [sets] are shared with the others.
+    paths = sorted(directory.glob("*.toml"), key=lambda p: (p.stem != COMMON_LANG, p.name))
+    shared: Mapping[str, tuple[str, ...]] = {}
+    for path in paths:
         if not re.fullmatch(r"[a-z]{2}", path.stem):
             # Not a language lexicon (norms.toml holds helplines and link data).
             continue
         if wanted is not None and path.stem not in wanted:
             continue
-        lexicon = load_lexicon(path, cache)
+        lexicon = load_lexicon(path, cache, shared_sets=shared)
         if lexicon.lang != path.stem:
             raise LexiconError(f"{path}: 'lang' is {lexicon.lang!r}, file name says {path.stem!r}")
+        if lexicon.lang == COMMON_LANG:
+            shared = lexicon.sets
         lexicons.append(lexicon)
     if not lexicons:
         raise LexiconError(f"{directory}: no lexicon files found")
-    return tuple(lexicons)
+    return tuple(sorted(lexicons, key=lambda lexicon: lexicon.lang))  # the files' order
 
 
 # --- compiling --------------------------------------------------------------

@@ -248,3 +248,41 @@ def test_a_bad_spellings_table_is_an_error(spellings: object) -> None:
 )
 def test_the_bundled_english_spellings(text: str, tier: Tier) -> None:
     assert assess(text).tier is tier
+
+
+def test_sets_are_named_in_patterns_and_shared_by_the_common_lexicon(tmp_path: Path) -> None:
+    (tmp_path / "xx.toml").write_text(
+        'lang = "xx"\n[sets]\ndrugs = ["lithium", "sleeping pills"]\n', "utf-8"
+    )
+    (tmp_path / "en.toml").write_text(
+        'lang = "en"\n[sets]\nhow = ["swallowed", "took"]\n'
+        '[[signal]]\nid = "attempt"\ncategory = "suicide"\ntier = "imminent"\n'
+        'patterns = ["i {how} all (?:my|the) {drugs}"]\n',
+        "utf-8",
+    )
+    lexicons = load_lexicons(tmp_path)
+    assert [lexicon.lang for lexicon in lexicons] == ["en", "xx"]
+    (rule,) = lexicons[0].rules
+    assert rule.patterns == ("i (?:swallowed|took) all (?:my|the) (?:lithium|sleeping pills)",)
+    engine = Engine(EngineConfig(lexicons=lexicons, gated_scans=False))
+    assert engine.assess("i took all my sleepingpills").tier is Tier.IMMINENT
+
+
+@pytest.mark.parametrize(
+    ("sets", "pattern", "error"),
+    [
+        ({}, "took {drugs}", "unknown set {drugs}"),
+        ({"Drugs": ["x"]}, "x", "lower-case"),
+        ({"drugs": []}, "x", "non-empty"),
+        ({"drugs": "lithium"}, "x", "non-empty"),
+        (["lithium"], "x", r"\[sets\] must be a table"),
+    ],
+)
+def test_bad_sets_are_errors(sets: object, pattern: str, error: str) -> None:
+    data = {
+        "lang": "en",
+        "sets": sets,
+        "signal": [{"id": "t", "category": "suicide", "tier": "high", "patterns": [pattern]}],
+    }
+    with pytest.raises(LexiconError, match=error):
+        parse_lexicon(data)
