@@ -224,6 +224,12 @@ class Engine:
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             for _ in pool.map(lambda task: task(), tasks):
                 pass
+        if any(m.gated and not m.has_gate() for m in self._bits):
+            # Hyperscan refused a matcher's patterns: rather than scan every message
+            # with it, let the prefilter say when it can match.
+            self._prefilter = AnchorFilter(
+                [Unfiltered() if m.gated and m.has_gate() else m for m in self._bits]
+            )
 
     def assess(self, text: str, *, lang: str | None = None) -> Verdict:
         """Assess one message on its own."""

@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - the wheel exists for the platforms we 
 _PARSER: Any = importlib.import_module("re._parser")
 _CONST: Any = importlib.import_module("re._constants")
 
-GATE_FORMAT: Final = 4
+GATE_FORMAT: Final = 5
 """Bump when the translation changes, so that stored gates are rebuilt."""
 
 _NON_ASCII: Final = r"\x{80}-\x{10FFFF}"
@@ -109,11 +109,14 @@ def gates_available() -> bool:
     return _HS is not None
 
 
-def translate(pattern: GatePattern | str, flags: int = 0) -> Leaf:
+def translate(pattern: GatePattern | str, flags: int = 0, *, keep: int | None = None) -> Leaf:
     """Translate a Python regex into a reversed Hyperscan expression matching a superset of it.
 
     Word edges are kept where Hyperscan's ASCII ``\\b`` holds wherever Python's does:
     next to a character that is an ASCII letter, digit or underscore in every match.
+    With ``keep``, only the first ``keep`` items of the pattern are translated: a
+    match of the whole pattern starts where a match of its beginning does, so that
+    is a superset too (for patterns Hyperscan refuses whole, see ``build_gate``).
     """
     if isinstance(pattern, str):
         pattern = GatePattern(pattern)
@@ -121,17 +124,32 @@ def translate(pattern: GatePattern | str, flags: int = 0) -> Leaf:
     parsed = _PARSER.parse(source, flags)
     if parsed.state.flags & _BAD_FLAGS:
         raise Untranslatable(f"flags not supported: {source!r}")
-    if parsed.getwidth()[0] == 0:
-        raise Untranslatable(f"may match the empty string: {source!r}")
     caseless = bool(parsed.state.flags & _IGNORECASE)
     items = list(parsed.data)
+    word_end = pattern.word_end
+    if keep is not None and keep < len(items):
+        items, word_end = items[:keep], False  # the end is cut off: no edge there
+    if _width(parsed.state, items)[0] == 0:
+        raise Untranslatable(f"may match the empty string: {source!r}")
     expression = _Emitter(caseless).sequence(items)
     if not caseless:  # a caseless letter may be K (the Kelvin sign): not an ASCII word edge
         if pattern.word_start and _edge_is_ascii_word(items, last=False) == (True, False):
             expression += r"\b"  # reversed: the start is at the end
-        if pattern.word_end and _edge_is_ascii_word(items, last=True) == (True, False):
+        if word_end and _edge_is_ascii_word(items, last=True) == (True, False):
             expression = r"\b" + expression
     return Leaf(expression, caseless)
+
+
+def _width(state: Any, items: list[Any]) -> tuple[int, int]:
+    """Return (shortest, longest) match length of a sequence of parsed items."""
+    low, high = _PARSER.SubPattern(state, items).getwidth()
+    return int(low), int(high)
+
+
+def item_count(pattern: GatePattern | str, flags: int = 0) -> int:
+    """Return how many top-level items ``translate`` sees in ``pattern``."""
+    source = pattern.source if isinstance(pattern, GatePattern) else pattern
+    return len(_PARSER.parse(source, flags).data)
 
 
 _ASCII_WORD: Final = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
@@ -405,7 +423,14 @@ def build_gate(
         leaves = [translate(source, flags) for source in sources]
     except (Untranslatable, re.error):
         return None
-    database = _compile(leaves)
+    # A pattern longer than Hyperscan accepts would cost the whole matcher its gate:
+    # such a pattern is gated by its beginning instead.
+    fitting = [
+        _within_limit(source, leaf, flags) for source, leaf in zip(sources, leaves, strict=True)
+    ]
+    if None in fitting:
+        return None
+    database = _compile([leaf for leaf in fitting if leaf is not None])
     if database is None:
         return None
     if cache is not None and key:
@@ -455,6 +480,24 @@ def load_gate(cache: CompileCache, key: str, count: int) -> Gate | None:
 
 def _blob_name(key: str) -> str:
     return digest(str(GATE_FORMAT), _HS.__version__, key) + ".hs"
+
+
+_MAX_EXPRESSION: Final = 16_000
+"""Hyperscan refuses longer expressions ("Pattern length exceeds limit"), in bytes."""
+
+
+def _within_limit(source: GatePattern | str, leaf: Leaf, flags: int) -> Leaf | None:
+    """Return ``leaf`` if Hyperscan takes its length, else the longest beginning it takes."""
+    if len(leaf.expression.encode("utf-8")) <= _MAX_EXPRESSION:
+        return leaf
+    for keep in range(item_count(source, flags) - 1, 0, -1):
+        try:
+            shorter = translate(source, flags, keep=keep)
+        except Untranslatable:
+            continue
+        if len(shorter.expression.encode("utf-8")) <= _MAX_EXPRESSION:
+            return shorter
+    return None
 
 
 def _compile(leaves: Sequence[Leaf]) -> Any:

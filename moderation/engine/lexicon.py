@@ -853,6 +853,11 @@ class Matcher:
         if self._digit_matcher is not None:
             self._digit_matcher.prepare()
 
+    def has_gate(self) -> bool:
+        """Return True when every part of the compiled matcher has a gate (compiling it)."""
+        digits = self._digit_matcher
+        return self._compiled().gate is not None and (digits is None or digits.has_gate())
+
     def _compiled(self) -> _Program:
         """Return the compiled matcher, building it on first use (thread-safe)."""
         program = self._program

@@ -360,3 +360,21 @@ def test_a_lazy_engine_compiles_the_norm_gates_on_first_use() -> None:
     assert engine._norms._gates is None
     assert "contact_info" in engine.assess("mail jan at gmail dot com").norms
     assert engine._norms._gates is not None and len(engine._norms._gates) == 4
+
+
+def test_a_pattern_too_long_for_hyperscan_is_gated_by_its_beginning() -> None:
+    # Hyperscan refuses expressions over 16,000 bytes; before, one such pattern (a
+    # word list set out twice) cost its whole matcher the gate.
+    words = "|".join(f"w{i:04d}x" for i in range(1200))
+    long_one = f"(?:took|swallowed) (?:all|a whole) (?:{words}) now"
+    assert len(translate(long_one).expression) > 16_000
+    beginning = translate(long_one, keep=1)
+    assert len(beginning.expression) < 100
+    gate = build_gate([long_one, "help me"])
+    assert gate is not None
+    pattern = re.compile(rf"\b(?:{long_one}|help me)")
+    text = "i took all w0042x now. swallowed a whole w1199x now, help me, took all of it"
+    assert [m.span() for m in gate.finditer(pattern, text)] == [
+        m.span() for m in pattern.finditer(text)
+    ]
+    assert len(list(pattern.finditer(text))) == 3

@@ -16,6 +16,7 @@ from moderation.engine import (
     parse_eval_file,
 )
 from moderation.engine import gate as gate_module
+from moderation.engine import lexicon as lexicon_module
 from moderation.engine.anchors import render_anchors_file
 from moderation.engine.lexicon import ANCHORS_FILE, _rule_anchors
 from moderation.engine.normalize import fold_pattern_literal
@@ -176,3 +177,15 @@ def test_the_default_engine_is_compiled_before_it_is_returned() -> None:
     assert total > 10 and uncompiled == 0
     # The crisis and norm scans are gated (see moderation/engine/gate.py).
     assert gated >= 4 and ungated == 0
+
+
+def test_a_matcher_whose_gate_fails_is_prefiltered_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if Hyperscan refused every matcher's patterns: the matchers keep working
+    # without gates, and the prefilter covers them instead of none of them.
+    monkeypatch.setattr(lexicon_module, "gate_for", lambda *args, **kwargs: None)
+    engine = Engine(EngineConfig())
+    assert all(m.gated for m in engine._bits)
+    engine.prepare()
+    assert not any(m.has_gate() for m in engine._bits)
+    assert engine._prefilter.candidates("ok") == 0
+    assert engine.assess("I want to die tonight").tier.value == "imminent"
