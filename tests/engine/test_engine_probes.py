@@ -1,10 +1,11 @@
 """The blind probe sets: written without looking at the engine, measured, kept.
 
-``crisis_probe_a.tsv`` was measured blind and then used to find and fix gaps;
-``crisis_probe_b.tsv`` was written at the same time by someone else and measured
-blind only after those fixes (see tests/data/README.md for both sets' first
-numbers). Neither is the held-out set of the issue's floors
-(``test_engine_eval.py``): these tests keep what was reached from sliding back.
+Each set was measured blind, then (A and B) used to find and fix gaps; the next set
+was written independently and measured blind only after those fixes (see
+tests/data/README.md for every set's first numbers). None is the held-out set of
+the issue's floors (``test_engine_eval.py``): these tests keep what was reached
+from sliding back. Set C is still blind: fix its gaps only together with a new
+blind set to measure the fixes on.
 """
 
 from pathlib import Path
@@ -18,7 +19,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 # Reached on each set when it was added, rounded down; raise them as the engine improves.
 FLOORS = {
     "crisis_probe_a.tsv": {"recall_high_plus": 0.98, "recall_imminent": 0.98, "false_alarm": 0.01},
-    "crisis_probe_b.tsv": {"recall_high_plus": 0.59, "recall_imminent": 0.6, "false_alarm": 0.02},
+    "crisis_probe_b.tsv": {"recall_high_plus": 0.98, "recall_imminent": 0.98, "false_alarm": 0.01},
+    "crisis_probe_c.tsv": {"recall_high_plus": 0.55, "recall_imminent": 0.56, "false_alarm": 0.034},
 }
 
 
