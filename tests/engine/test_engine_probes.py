@@ -34,3 +34,13 @@ def test_probe_sets_do_not_slide_back(name: str) -> None:
     assert report.recall_high_plus >= floor["recall_high_plus"]
     assert report.recall_imminent >= floor["recall_imminent"]
     assert report.hard_negative_false_alarm <= floor["false_alarm"]
+
+
+def test_everyday_chat_raises_no_alert_at_high_or_above() -> None:
+    # 400 ordinary group-chat messages (check-ins, medication routines, therapy,
+    # cooking, jokes, goodbyes before a holiday), written without looking at the engine.
+    rows, errors = parse_eval_file(DATA / "everyday_chat.tsv")
+    assert not errors, errors[:5]
+    assert len(rows) == 400
+    report = evaluate(rows)
+    assert report.hard_negative_false_alarm == 0.0
