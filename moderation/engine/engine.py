@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -159,13 +159,8 @@ class Engine:
             self._suppressors,
             *self._context_by_lang.values(),
         ]
-        # Most messages contain no literal that any crisis or norm rule needs: one
-        # Aho-Corasick pass over the anchors tells which matchers can be skipped. A
-        # gate already tells where a matcher's matches can start, in one Hyperscan
-        # pass that costs less than the Aho-Corasick one, so the prefilter covers
-        # only the matchers without a gate (gates off, or no Hyperscan).
-        self._prefilter = AnchorFilter([Unfiltered() if m.gated else m for m in matchers])
         self._bits = {matcher: 1 << index for index, matcher in enumerate(matchers)}
+        self._prefilter = self._anchor_filter(lambda m: m.gated)
         data = self._norms_data(directory)
         self._norms = NormChecker(
             data,
@@ -227,9 +222,17 @@ class Engine:
         if any(m.gated and not m.has_gate() for m in self._bits):
             # Hyperscan refused a matcher's patterns: rather than scan every message
             # with it, let the prefilter say when it can match.
-            self._prefilter = AnchorFilter(
-                [Unfiltered() if m.gated and m.has_gate() else m for m in self._bits]
-            )
+            self._prefilter = self._anchor_filter(lambda m: m.gated and m.has_gate())
+
+    def _anchor_filter(self, gated: Callable[[Matcher], bool]) -> AnchorFilter:
+        """Return the prefilter over the matchers without a gate.
+
+        Most messages contain no literal that any crisis or norm rule needs: one
+        Aho-Corasick pass over the anchors tells which matchers can be skipped. A gate
+        already tells where a matcher's matches can start, in one Hyperscan pass that
+        costs less than the Aho-Corasick one, so gated matchers are always scanned.
+        """
+        return AnchorFilter([Unfiltered() if gated(m) else m for m in self._bits])
 
     def assess(self, text: str, *, lang: str | None = None) -> Verdict:
         """Assess one message on its own."""

@@ -21,8 +21,8 @@ import marshal
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, cast
 
@@ -157,6 +157,25 @@ def parse_lexicon(
     if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
         raise LexiconError(f"{source}: 'lang' must be a two-letter code")
     name = str(data.get("name", lang))
+    own_sets = _word_lists(
+        data.get("sets", {}),
+        "sets",
+        source,
+        key_ok=lambda key: bool(re.fullmatch(r"[a-z_]+", key)),
+        key_rule="must be lower-case letters",
+        item_ok=lambda item: bool(item.strip()) and "{" not in item,
+        items_rule="must list non-empty patterns",
+    )
+    spellings = _word_lists(
+        data.get("spellings", {}),
+        "spellings",
+        source,
+        key_ok=lambda key: key.isalpha() and key == key.lower(),
+        key_rule="must be one lower-case word",
+        item_ok=lambda item: item.isalpha() and item == item.lower(),
+        items_rule="must list lower-case words (letters only)",
+    )
+    expand = _PatternExpander({**(shared_sets or {}), **own_sets}, spellings)
     rules: list[Rule] = []
     seen: set[str] = set()
     for section, kind in _SECTIONS.items():
@@ -164,7 +183,7 @@ def parse_lexicon(
         if not isinstance(entries, list):
             raise LexiconError(f"{source}: [[{section}]] must be an array of tables")
         for entry in entries:
-            rule = _parse_rule(entry, lang=lang, kind=kind, source=source)
+            rule = _parse_rule(entry, lang=lang, kind=kind, source=source, expand=expand)
             if rule.id in seen:
                 raise LexiconError(f"{source}: duplicate rule id {rule.id}")
             seen.add(rule.id)
@@ -172,104 +191,88 @@ def parse_lexicon(
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise LexiconError(f"{source}: [settings] must be a table")
-    own_sets = _parse_sets(data.get("sets", {}), source)
-    sets = {**(shared_sets or {}), **own_sets}
-    spellings = _parse_spellings(data.get("spellings", {}), source)
-    rules = [
-        replace(
-            rule,
-            patterns=tuple(
-                _with_spellings(_with_sets(p, sets, f"{source}: rule {rule.id!r}"), spellings)
-                for p in rule.patterns
-            ),
-        )
-        for rule in rules
-    ]
     return Lexicon(
         lang=lang, name=name, rules=tuple(rules), source=source, settings=settings, sets=own_sets
     )
 
 
-_SET_NAME: Final = re.compile(r"\{([a-z_]+)\}")
-
-
-def _parse_sets(table: Any, source: str) -> dict[str, tuple[str, ...]]:
-    """Validate ``[sets]``: a name -> alternatives (pattern pieces) that ``{name}`` stands for."""
+def _word_lists(
+    table: Any,
+    section: str,
+    source: str,
+    *,
+    key_ok: Callable[[str], bool],
+    key_rule: str,
+    item_ok: Callable[[str], bool],
+    items_rule: str,
+) -> dict[str, tuple[str, ...]]:
+    """Validate a ``[sets]`` or ``[spellings]`` table: a key -> a non-empty list of strings."""
     if not isinstance(table, dict):
-        raise LexiconError(f"{source}: [sets] must be a table")
-    sets: dict[str, tuple[str, ...]] = {}
-    for name, items in table.items():
-        if not (isinstance(name, str) and re.fullmatch(r"[a-z_]+", name)):
-            raise LexiconError(f"{source}: [sets] name {name!r} must be lower-case letters")
+        raise LexiconError(f"{source}: [{section}] must be a table")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key, items in table.items():
+        if not (isinstance(key, str) and key_ok(key)):
+            raise LexiconError(f"{source}: [{section}] key {key!r} {key_rule}")
         if not (
             isinstance(items, list)
             and items
-            and all(isinstance(i, str) and i.strip() and "{" not in i for i in items)
+            and all(isinstance(i, str) and item_ok(i) for i in items)
         ):
-            raise LexiconError(f"{source}: [sets] {name} must list non-empty patterns")
-        sets[name] = tuple(dict.fromkeys(items))
-    return sets
+            raise LexiconError(f"{source}: [{section}] {key} {items_rule}")
+        lists[key] = tuple(dict.fromkeys(items))
+    return lists
 
 
-def _with_sets(pattern: str, sets: Mapping[str, tuple[str, ...]], where: str) -> str:
-    """Return ``pattern`` with each ``{name}`` replaced by ``(?:item|item|...)``."""
+class _PatternExpander:
+    """Write a file's ``{set}`` names and ``[spellings]`` into its patterns.
 
-    def expand(m: re.Match[str]) -> str:
-        items = sets.get(m.group(1))
+    ``{name}`` becomes ``(?:item|item|...)``; then each listed word, where it stands
+    as a literal word, becomes ``(?:word|misspelling|...)``. A word inside a character
+    class, after a backslash, inside a longer word or before a quantifier (``?``,
+    ``*``, ``+``, ``{``: it would then apply to the group) is left as written.
+    """
+
+    def __init__(
+        self, sets: Mapping[str, tuple[str, ...]], spellings: Mapping[str, tuple[str, ...]]
+    ) -> None:
+        self._sets = sets
+        self._spellings = spellings
+        words = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
+        self._words = re.compile(rf"(?<![\w\\])(?:{words})(?![\w?*+{{])") if words else None
+
+    def __call__(self, pattern: str, where: str) -> str:
+        if "{" in pattern:
+            pattern = _SET_NAME.sub(lambda m: self._set(m, pattern, where), pattern)
+        return self._with_spellings(pattern) if self._words is not None else pattern
+
+    def _set(self, m: re.Match[str], pattern: str, where: str) -> str:
+        items = self._sets.get(m.group(1))
         if items is None:
             raise LexiconError(f"{where}: unknown set {m.group()} in {pattern!r}")
         return "(?:" + "|".join(items) + ")"
 
-    return _SET_NAME.sub(expand, pattern) if "{" in pattern else pattern
+    def _with_spellings(self, pattern: str) -> str:
+        assert self._words is not None
+        classes = [(m.start(), m.end()) for m in _CLASS.finditer(pattern)]
+        pieces: list[str] = []
+        done = 0
+        for m in self._words.finditer(pattern):
+            if any(start <= m.start() < end for start, end in classes):
+                continue
+            word = m.group()
+            spelled = dict.fromkeys((word, *self._spellings[word]))  # the word first, once
+            pieces += [pattern[done : m.start()], "(?:" + "|".join(spelled) + ")"]
+            done = m.end()
+        return "".join(pieces) + pattern[done:]
 
 
-def _parse_spellings(table: Any, source: str) -> dict[str, tuple[str, ...]]:
-    """Validate ``[spellings]``: a word -> the misspellings that stand for it."""
-    if not isinstance(table, dict):
-        raise LexiconError(f"{source}: [spellings] must be a table")
-    spellings: dict[str, tuple[str, ...]] = {}
-    for word, variants in table.items():
-        if not (isinstance(word, str) and word.isalpha() and word == word.lower()):
-            raise LexiconError(f"{source}: [spellings] key {word!r} must be one lower-case word")
-        if not (
-            isinstance(variants, list)
-            and variants
-            and all(isinstance(v, str) and v.isalpha() and v == v.lower() for v in variants)
-        ):
-            raise LexiconError(
-                f"{source}: [spellings] {word} must list lower-case words (letters only)"
-            )
-        spellings[word] = tuple(dict.fromkeys(v for v in variants if v != word))
-    return spellings
-
-
-def _with_spellings(pattern: str, spellings: Mapping[str, tuple[str, ...]]) -> str:
-    """Return ``pattern`` with each listed word, where it stands as a literal word, widened
-    to ``(?:word|variant|...)``.
-
-    A word inside a character class, after a backslash or before a quantifier (``?``,
-    ``*``, ``+``, ``{``: it would then apply to the group) is left as written.
-    """
-    if not spellings:
-        return pattern
-    words = "|".join(sorted(map(re.escape, spellings), key=len, reverse=True))
-    found = re.compile(rf"(?<![\w\\])(?:{words})(?![\w?*+{{])")
-    classes = [(m.start(), m.end()) for m in _CLASS.finditer(pattern)]
-    pieces: list[str] = []
-    done = 0
-    for m in found.finditer(pattern):
-        if any(start <= m.start() < end for start, end in classes):
-            continue
-        word = m.group()
-        pieces += [pattern[done : m.start()], "(?:" + "|".join((word, *spellings[word])) + ")"]
-        done = m.end()
-    return "".join(pieces) + pattern[done:]
-
-
+_SET_NAME: Final = re.compile(r"\{([a-z_]+)\}")
 _CLASS: Final = re.compile(r"\[(?:\\.|[^\]\\])*\]")
 
 
-def _parse_rule(entry: Any, *, lang: str, kind: RuleKind, source: str) -> Rule:
+def _parse_rule(
+    entry: Any, *, lang: str, kind: RuleKind, source: str, expand: _PatternExpander
+) -> Rule:
     if not isinstance(entry, dict):
         raise LexiconError(f"{source}: each [[{kind}]] entry must be a table")
     local_id = entry.get("id")
@@ -295,7 +298,7 @@ def _parse_rule(entry: Any, *, lang: str, kind: RuleKind, source: str) -> Rule:
     unknown = set(entry) - known
     if unknown:
         raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
-    patterns = _str_tuple(entry.get("patterns"), where, "patterns")
+    patterns = tuple(expand(p, where) for p in _str_tuple(entry.get("patterns"), where, "patterns"))
     if not patterns:
         raise LexiconError(f"{where}: 'patterns' must list at least one regex")
 
